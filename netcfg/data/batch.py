@@ -1,0 +1,87 @@
+"""A minibatch of sparse rows in CSR form: what sparse Input and Output layers consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+__all__ = ["SparseBatch"]
+
+
+@dataclass(frozen=True)
+class SparseBatch:
+    """Rows of a sparse matrix in CSR form (compressed sparse rows).
+
+    Row ``b`` holds the columns ``indices[offsets[b]:offsets[b+1]]`` with the values
+    ``values[offsets[b]:offsets[b+1]]``; ``values`` is None for indicator data (every
+    stored entry is 1, as DSSTNE's Boolean datasets).
+
+    Attributes:
+        offsets: int64 tensor of shape [batch + 1], starting at 0, non-decreasing.
+        indices: int64 tensor of shape [nnz], column of each stored entry.
+        values: float tensor of shape [nnz], or None for all ones.
+        num_columns: the width of the rows (the catalogue size).
+
+    Example:
+        >>> batch = SparseBatch.from_dense(torch.tensor([[0.0, 2.0], [1.0, 0.0]]))
+        >>> batch.indices.tolist(), batch.offsets.tolist()
+        ([1, 0], [0, 1, 2])
+    """
+
+    offsets: Tensor
+    indices: Tensor
+    values: Tensor | None
+    num_columns: int
+
+    @property
+    def batch_size(self) -> int:
+        """Number of rows."""
+        return self.offsets.numel() - 1
+
+    @property
+    def nnz(self) -> int:
+        """Number of stored entries."""
+        return self.indices.numel()
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the index tensors."""
+        return self.indices.device
+
+    def row_ids(self) -> Tensor:
+        """The row of every stored entry, an int64 tensor of shape [nnz]."""
+        counts = self.offsets[1:] - self.offsets[:-1]
+        rows = torch.arange(self.batch_size, device=self.offsets.device)
+        return torch.repeat_interleave(rows, counts, output_size=self.nnz)
+
+    def values_or_ones(self, dtype: torch.dtype = torch.float32) -> Tensor:
+        """The stored values, with ones standing in for indicator data."""
+        if self.values is None:
+            return torch.ones(self.nnz, dtype=dtype, device=self.indices.device)
+        return self.values.to(dtype)
+
+    def with_values(self, values: Tensor | None) -> SparseBatch:
+        """The same sparsity pattern with other values."""
+        return SparseBatch(self.offsets, self.indices, values, self.num_columns)
+
+    def to_dense(self, dtype: torch.dtype = torch.float32) -> Tensor:
+        """A dense [batch, num_columns] tensor (duplicate entries in a row are summed)."""
+        dense = torch.zeros(self.batch_size, self.num_columns, dtype=dtype, device=self.device)
+        dense.index_put_((self.row_ids(), self.indices), self.values_or_ones(dtype), accumulate=True)
+        return dense
+
+    def to(self, device: torch.device | str) -> SparseBatch:
+        """The batch on another device."""
+        values = None if self.values is None else self.values.to(device)
+        return SparseBatch(self.offsets.to(device), self.indices.to(device), values, self.num_columns)
+
+    @classmethod
+    def from_dense(cls, dense: Tensor) -> SparseBatch:
+        """The nonzero entries of a dense [batch, columns] tensor, as a batch."""
+        rows, cols = dense.nonzero(as_tuple=True)
+        counts = torch.bincount(rows, minlength=dense.shape[0])
+        offsets = torch.zeros(dense.shape[0] + 1, dtype=torch.int64, device=dense.device)
+        offsets[1:] = torch.cumsum(counts, 0)
+        return cls(offsets, cols, dense[rows, cols], dense.shape[1])

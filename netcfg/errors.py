@@ -1,0 +1,97 @@
+"""Errors that netcfg reports to users: each names where the problem is and what it is.
+
+A `ConfigError` carries every problem found at once, as `Issue`s; the CLI prints one
+line per issue, ``FILE:LINE: JSON.path: message``, and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "CompileError",
+    "ConfigError",
+    "Issue",
+    "Location",
+    "NetcfgError",
+    "format_path",
+]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value came from: a file position, or a command-line override.
+
+    Attributes:
+        source: a file path, or a description such as ``--set Layers.Hidden.N=-1``.
+        line: 1-based line number, when known.
+        column: 1-based column number, when known.
+    """
+
+    source: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.source]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+PathPart = str | int
+
+
+def format_path(path: Sequence[PathPart]) -> str:
+    """Render a path such as ``("Layers", 1, "N")`` as ``Layers[1].N``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: where it is and what is wrong.
+
+    Attributes:
+        path: the JSON path of the offending value (empty for the whole document).
+        message: what is wrong, and how to fix it where that is known.
+        location: file and line of the value, when known.
+    """
+
+    path: tuple[PathPart, ...]
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        head = [str(self.location)] if self.location else []
+        if self.path:
+            head.append(format_path(self.path))
+        return ": ".join([*head, self.message])
+
+
+class NetcfgError(Exception):
+    """Base class of the errors netcfg reports to users (no traceback in the CLI)."""
+
+    exit_code = 1
+
+
+class ConfigError(NetcfgError):
+    """A configuration is invalid; ``issues`` lists every problem found."""
+
+    exit_code = 2
+
+    def __init__(self, issues: Iterable[Issue]):
+        self.issues = list(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+class CompileError(ConfigError):
+    """A valid spec cannot be compiled (unknown widths, mismatched shapes, unsupported layer)."""
