@@ -16,11 +16,20 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "OneOrMany",
     "SpecBase",
+    "StringShorthand",
     "close_match",
     "did_you_mean",
     "key_table",
@@ -95,6 +104,32 @@ class SpecBase(BaseModel):
     rejected_keys: ClassVar[Mapping[str, str]] = {}
 
 
+class StringShorthand:
+    """Annotation marker: a bare string stands for ``{key: string}``.
+
+    The marker converts the value before validation and documents the string form in the
+    JSON Schema; the loader reads ``key`` to expand the string when a ``--set`` path or an
+    inherited config reaches inside it.
+    """
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __call__(self, value: Any) -> Any:
+        return {self.key: value} if isinstance(value, str) else value
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler):
+        return {"anyOf": [{"type": "string"}, handler(core_schema)]}
+
+
+class OneOrMany:
+    """Annotation marker for a list field: in the JSON Schema, one item is accepted too."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler):
+        many = handler(core_schema)
+        return {"anyOf": [many, many["items"]]}
+
+
 def spec_field(default: Any = ..., *, description: str, aliases: Iterable[str] = (), **kw: Any):
     """A pydantic ``Field`` with a description and DSSTNE aliases for its key."""
     aliases = list(aliases)
@@ -135,7 +170,7 @@ def spec_enum(
         rejected: spelling -> message, for spellings that must be refused with advice.
 
     Example:
-        >>> Activation = spec_enum(ActivationKind, "Activation", aliases={"RectifiedLinear": "Relu"})
+        >>> Kind = spec_enum(LayerKind, "Kind", aliases={"In": "Input"})
     """
     aliases = dict(aliases or {})
     rejected = {k.lower(): v for k, v in (rejected or {}).items()}

@@ -19,7 +19,7 @@ from netcfg.spec_base import spec_enum
 __all__ = [
     "SELU_ALPHA",
     "SELU_LAMBDA",
-    "Activation",
+    "ActivationName",
     "ActivationKind",
     "Capped",
     "LeakyRelu",
@@ -51,7 +51,7 @@ class ActivationKind(str, enum.Enum):
     LinearMax = "LinearMax"
 
 
-Activation = spec_enum(
+ActivationName = spec_enum(
     ActivationKind,
     "Activation",
     aliases={

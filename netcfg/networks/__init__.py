@@ -1,0 +1,1 @@
+"""Networks: the root spec, the pure compile step, the graph module and the losses."""

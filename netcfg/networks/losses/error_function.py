@@ -6,7 +6,7 @@ import enum
 
 from netcfg.spec_base import spec_enum
 
-__all__ = ["ErrorFunction", "ErrorFunctionKind"]
+__all__ = ["ErrorFunctionKind", "ErrorFunctionName"]
 
 
 class ErrorFunctionKind(str, enum.Enum):
@@ -22,7 +22,7 @@ class ErrorFunctionKind(str, enum.Enum):
     MaskedMSE = "MaskedMSE"
 
 
-ErrorFunction = spec_enum(
+ErrorFunctionName = spec_enum(
     ErrorFunctionKind,
     "ErrorFunction",
     aliases={"Cross Entropy": "CrossEntropy", "MaskedMeanSquaredError": "MaskedMSE"},

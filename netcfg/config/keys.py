@@ -1,0 +1,89 @@
+"""Put every key of a config into its canonical spelling, as DSSTNE's parser would read it.
+
+DSSTNE lower-cases keys before matching them, knows aliases (``Slope``, ``LRN``) and
+rejects unknown keys. Here each key is matched case-insensitively against the fields and
+aliases of the spec classes that apply at its place; an unknown key gets a close-match
+suggestion, a key that DSSTNE's docs show but its parser rejects gets the accepted
+spelling, and a key given twice in different spellings is reported. All problems are
+collected; the offending keys are left out so that validation reports the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netcfg.config.navigate import slot_of
+from netcfg.config.tree import LocDict, LocList
+from netcfg.errors import Issue
+from netcfg.spec_base import did_you_mean, key_table
+
+__all__ = ["canonicalize"]
+
+
+def canonicalize(
+    node: Any, annotation: Any, path: tuple[str | int, ...], issues: list[Issue]
+) -> Any:
+    """A copy of ``node`` with canonical keys wherever ``annotation`` expects a spec.
+
+    Args:
+        node: located config data.
+        annotation: the spec type expected at ``path`` (e.g. ``ModelSpec``).
+        path: JSON path of ``node``.
+        issues: problems found are appended here.
+
+    Returns:
+        The canonical tree; locations are kept.
+    """
+    slot = slot_of(annotation)
+    if isinstance(node, LocDict):
+        if slot.models:
+            return _mapping(node, slot, path, issues)
+        if slot.values is not None:
+            out = LocDict(loc=node.loc)
+            for key, value in node.items():
+                child = canonicalize(value, slot.values, (*path, key), issues)
+                out.put(key, child, node.key_locs.get(key))
+            return out
+        if slot.items is not None:  # one object where a list is expected
+            return canonicalize(node, slot.items, path, issues)
+    if isinstance(node, LocList) and slot.items is not None:
+        items = [
+            canonicalize(item, slot.items, (*path, index), issues)
+            for index, item in enumerate(node)
+        ]
+        return LocList(items, node.item_locs, loc=node.loc)
+    return node
+
+
+def _mapping(node: LocDict, slot: Any, path: tuple[str | int, ...], issues: list[Issue]) -> LocDict:
+    table: dict[str, str] = {}
+    rejected: dict[str, str] = {}
+    for cls in slot.models:
+        table.update(key_table(cls))
+        rejected.update(cls.rejected_keys)
+    names = list(dict.fromkeys(table.values()))
+    out = LocDict(loc=node.loc)
+    spelled: dict[str, str] = {}
+    for key, value in node.items():
+        loc = node.key_locs.get(key)
+        canonical = table.get(key.lower())
+        if canonical is None:
+            message = rejected.get(key.lower()) or _unknown(key, names)
+            issues.append(Issue((*path, key), message, loc))
+            continue
+        if canonical in spelled:
+            issues.append(Issue(
+                (*path, key),
+                f"'{key}' and '{spelled[canonical]}' are the same key ({canonical}); give it once",
+                loc,
+            ))
+            continue
+        spelled[canonical] = key
+        child = canonicalize(value, slot.field(canonical), (*path, canonical), issues)
+        out.put(canonical, child, loc)
+    return out
+
+
+def _unknown(key: str, names: list[str]) -> str:
+    hint = did_you_mean(key, names)
+    return f"unknown key '{key}'{hint or '; expected one of ' + ', '.join(names)}"

@@ -1,0 +1,158 @@
+"""Load a config: file -> located tree -> canonical keys -> Extends -> --set -> ModelSpec.
+
+Every stage collects its problems; validation runs even when keys were wrong, so a user
+sees every problem of a file at once. Cross-field checks run on the validated spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from netcfg.config.extends import merge_configs
+from netcfg.config.issues import validation_issues
+from netcfg.config.keys import canonicalize
+from netcfg.config.overrides import apply_overrides, located
+from netcfg.config.reader import read_config_file, resolve_config_path
+from netcfg.config.tree import LocDict, LocList, locate, to_plain
+from netcfg.errors import ConfigError, Issue, Location
+from netcfg.networks.checks import check_model
+from netcfg.networks.spec import ModelSpec, default_kind, default_name
+from netcfg.zoo import is_zoo_name, zoo_entry
+
+__all__ = ["load_config", "load_tree", "validate_config", "validate_tree"]
+
+
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ModelSpec:
+    """Load, validate and check a JSON or YAML config file.
+
+    Args:
+        path: a config file, or a folder holding ``model.json``/``model.yaml``.
+        overrides: ``KEY=VALUE`` strings, as given to ``--set``.
+
+    Returns:
+        The frozen, fully resolved spec.
+
+    Raises:
+        ConfigError: every problem found, each with its JSON path and file line.
+
+    Example:
+        >>> spec = load_config("zoo/quickstart", overrides=["Layers.Hidden1.N=64"])
+    """
+    issues: list[Issue] = []
+    tree = load_tree(path, issues)
+    return validate_tree(tree, overrides, issues)
+
+
+def validate_config(data: Mapping[str, Any], overrides: Sequence[str] = (),
+                    source: str = "<config>") -> ModelSpec:
+    """Validate a config given as a Python mapping (keys in any case, DSSTNE aliases).
+
+    ``Extends`` and relative data paths are resolved against the current directory.
+    """
+    issues: list[Issue] = []
+    tree = _complete(located(dict(data), Location(source)), Path.cwd() / source, (), issues)
+    return validate_tree(tree, overrides, issues)
+
+
+def load_tree(path: str | Path, issues: list[Issue], chain: tuple[Path, ...] = ()) -> LocDict:
+    """Read a config file into a canonical, located tree with ``Extends`` applied.
+
+    Problems that do not stop reading (unknown keys, a broken ``Extends``) are appended to
+    ``issues``, so that validation can report them together with its own.
+
+    Raises:
+        ConfigError: the file (or a file it extends) cannot be read or parsed.
+    """
+    file = resolve_config_path(path)
+    return _complete(read_config_file(file), file, chain, issues)
+
+
+def _complete(tree: LocDict, file: Path, chain: tuple[Path, ...], issues: list[Issue]) -> LocDict:
+    tree = canonicalize(tree, ModelSpec, (), issues)
+    _absolute_data_paths(tree, file.parent)
+    if "Extends" in tree:
+        tree = _extend(tree, file, chain, issues)
+    _fill_names(tree)
+    return tree
+
+
+def validate_tree(tree: LocDict, overrides: Sequence[str] = (),
+                  issues: Sequence[Issue] = ()) -> ModelSpec:
+    """Apply overrides to a canonical tree, validate it and run the cross-field checks.
+
+    Args:
+        tree: a canonical tree from `load_tree`.
+        overrides: ``KEY=VALUE`` strings.
+        issues: problems found while loading, reported together with validation's.
+    """
+    issues = [*issues, *apply_overrides(tree, overrides, ModelSpec)]
+    _fill_names(tree)
+    try:
+        spec = ModelSpec.model_validate(to_plain(tree))
+    except ValidationError as err:
+        issues += validation_issues(err, ModelSpec, tree)
+        spec = None
+    if issues or spec is None:
+        raise ConfigError(issues)
+    problems = [Issue(i.path, i.message, locate(tree, i.path)) for i in check_model(spec)]
+    if problems:
+        raise ConfigError(problems)
+    return spec
+
+
+def _extend(tree: LocDict, file: Path, chain: tuple[Path, ...], issues: list[Issue]) -> LocDict:
+    reference = tree.pop("Extends")
+    where = tree.key_locs.get("Extends", tree.loc)
+    if not isinstance(reference, str):
+        issues.append(Issue(("Extends",), "must be a file path or 'zoo:NAME'", where))
+        return tree
+    try:
+        base_file = resolve_config_path(
+            zoo_entry(reference) if is_zoo_name(reference) else file.parent / reference
+        )
+    except (KeyError, ConfigError) as err:
+        reason = err.args[0] if isinstance(err, KeyError) else err.issues[0].message
+        issues.append(Issue(("Extends",), f"cannot extend '{reference}': {reason}", where))
+        return tree
+    here = file.resolve()
+    if base_file.resolve() in (*chain, here):
+        names = " -> ".join(p.name for p in (*chain, here, base_file.resolve()))
+        issues.append(Issue(("Extends",), f"Extends forms a cycle: {names}", where))
+        return tree
+    try:
+        base = load_tree(base_file, issues, (*chain, here))
+    except ConfigError as err:
+        issues.extend(err.issues)
+        return tree
+    return merge_configs(base, tree, ModelSpec)
+
+
+def _absolute_data_paths(tree: LocDict, folder: Path) -> None:
+    data = tree.get("Data")
+    if not isinstance(data, LocDict):
+        return
+    for name, source in data.items():
+        holder, key = (data, name) if isinstance(source, str) else (source, "Path")
+        value = holder.get(key) if isinstance(holder, LocDict) else None
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            holder.put(key, str(folder / value), holder.key_locs.get(key))
+
+
+def _fill_names(tree: LocDict) -> None:
+    layers = tree.get("Layers")
+    if isinstance(layers, LocDict):
+        layers = LocList([layers], [tree.key_locs.get("Layers")], loc=layers.loc)
+        tree.put("Layers", layers, tree.key_locs.get("Layers"))
+    if not isinstance(layers, LocList):
+        return
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, LocDict):
+            continue
+        if "Kind" not in layer:
+            layer.put("Kind", default_kind(index, len(layers)), None)
+        if "Name" not in layer and default_name(layer["Kind"], index):
+            layer.put("Name", default_name(layer["Kind"], index), None)

@@ -1,0 +1,160 @@
+"""``--set KEY=VALUE`` overrides: dotted paths into a config, checked like the file itself.
+
+Path segments are matched as keys are (case-insensitive, with aliases); a segment under
+``Layers`` is a layer ``Name`` or an index (``Layers.Hidden.N=256``, ``Layers.-1.N=10``).
+Values are read as JSON, else as YAML scalars (``256``, ``1e-3``, ``true``, ``Sigmoid``,
+``[1, 2]``). The new values remember the override that set them, so a value that fails
+validation is reported against the ``--set`` argument.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from netcfg.config.keys import canonicalize
+from netcfg.config.navigate import slot_of
+from netcfg.config.reader import YamlLoader
+from netcfg.config.tree import LocDict, LocList
+from netcfg.errors import Issue, Location
+from netcfg.spec_base import close_match, did_you_mean, key_table
+
+__all__ = ["apply_overrides", "located", "parse_value"]
+
+
+def parse_value(text: str) -> Any:
+    """Read an override's value: JSON first, then a YAML scalar or flow collection.
+
+    Example:
+        >>> parse_value("1e-3"), parse_value("auto"), parse_value("[1, 2]")
+        (0.001, 'auto', [1, 2])
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return yaml.load(text, YamlLoader)
+    except yaml.YAMLError:
+        return text
+
+
+def located(value: Any, loc: Location) -> Any:
+    """``value`` as a located tree whose every part is at ``loc``."""
+    if isinstance(value, dict):
+        out = LocDict(loc=loc)
+        for key, item in value.items():
+            out.put(str(key), located(item, loc), loc)
+        return out
+    if isinstance(value, list):
+        return LocList([located(item, loc) for item in value], [loc] * len(value), loc=loc)
+    return value
+
+
+def apply_overrides(tree: LocDict, overrides: Sequence[str], root: Any) -> list[Issue]:
+    """Apply ``KEY=VALUE`` overrides to a canonical tree in place.
+
+    Args:
+        tree: the canonical config tree, layer names filled in.
+        overrides: the ``--set`` arguments.
+        root: the root spec class (``ModelSpec``).
+
+    Returns:
+        The problems found (bad syntax, unknown keys, unknown layers).
+    """
+    issues: list[Issue] = []
+    for text in overrides:
+        where = Location(f"--set {text}")
+        key, sep, raw = text.partition("=")
+        segments = key.strip().split(".") if key.strip() else []
+        if not sep or not segments or not all(segments):
+            issues.append(Issue((), "expected KEY=VALUE with a dotted KEY, e.g. "
+                                "Layers.Hidden.N=256", where))
+            continue
+        _apply(tree, segments, located(parse_value(raw), where), root, where, issues)
+    return issues
+
+
+def _apply(tree: LocDict, segments: list[str], value: Any, root: Any, where: Location,
+           issues: list[Issue]) -> None:
+    node: Any = tree
+    annotation = root
+    path: tuple[str | int, ...] = ()
+    for position, segment in enumerate(segments):
+        last = position == len(segments) - 1
+        slot = slot_of(annotation)
+        if slot.models and isinstance(node, LocDict):
+            table: dict[str, str] = {}
+            for cls in slot.models:
+                table.update(key_table(cls))
+            key = table.get(segment.lower())
+            if key is None:
+                names = list(dict.fromkeys(table.values()))
+                hint = did_you_mean(segment, names)
+                issues.append(Issue((*path, segment), f"unknown key '{segment}'"
+                                    f"{hint or '; expected one of ' + ', '.join(names)}", where))
+                return
+            annotation = slot.field(key)
+        elif slot.values is not None and isinstance(node, LocDict):
+            key, annotation = segment, slot.values
+        elif slot.items is not None and isinstance(node, LocList):
+            key = _list_index(node, segment, path, where, issues)
+            if key is None:
+                return
+            annotation = slot.items
+        else:
+            issues.append(Issue(path, f"'{segment}' cannot be set: this value is not an object",
+                                where))
+            return
+        path = (*path, key)
+        if last:
+            _put(node, key, canonicalize(value, annotation, path, issues), where)
+            return
+        child = node[key] if _has(node, key) else None
+        shorthand = slot_of(annotation).shorthand
+        if isinstance(child, str) and shorthand:
+            child = located({shorthand: child}, where)
+            _put(node, key, child, where)
+        elif not isinstance(child, LocDict | LocList):
+            child = LocDict(loc=where)
+            _put(node, key, child, where)
+        node = child
+
+
+def _has(node: Any, key: str | int) -> bool:
+    return key in node if isinstance(node, LocDict) else True
+
+
+def _put(node: Any, key: str | int, value: Any, where: Location) -> None:
+    if isinstance(node, LocDict):
+        node.put(key, value, where)
+    else:
+        node[key] = value
+        node.item_locs[key] = where
+
+
+def _list_index(node: LocList, segment: str, path: tuple, where: Location,
+                issues: list[Issue]) -> int | None:
+    names = [item.get("Name") for item in node if isinstance(item, dict)]
+    if segment.lstrip("-").isdigit():
+        index = int(segment)
+        if -len(node) <= index < len(node):
+            return index % len(node)
+        issues.append(Issue(path, f"index {index} is out of range ({len(node)} items)", where))
+        return None
+    matches = [i for i, name in enumerate(names) if name == segment] or [
+        i for i, name in enumerate(names) if isinstance(name, str) and name.lower() == segment.lower()
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    known = [n for n in names if isinstance(n, str)]
+    match = close_match(segment, known)
+    hint = f"; did you mean '{match}'?" if match else "; layers are " + ", ".join(known)
+    issues.append(Issue(path, f"no layer named '{segment}'{hint}", where))
+    return None

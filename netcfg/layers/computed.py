@@ -1,0 +1,218 @@
+"""Spec fields shared by layers that compute from sources (Hidden and Output layers)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, WithJsonSchema, model_validator
+from torch import nn
+
+from netcfg.layers.activations import (
+    SELU_LAMBDA,
+    ActivationKind,
+    ActivationName,
+    create_activation,
+)
+from netcfg.layers.common import (
+    LayerKind,
+    LayerKindName,
+    SharedWeightSpec,
+    SparsenessPenaltySpec,
+    WeightInitSpec,
+    Width,
+)
+from netcfg.layers.dropout import create_dropout
+from netcfg.layers.input import LayerName
+from netcfg.layers.registry import BuildContext, Shape
+from netcfg.spec_base import SpecBase, names_type, spec_error, spec_field
+
+__all__ = [
+    "ComputedLayerSpec",
+    "KernelSize",
+    "WeightedLayerSpec",
+    "activation_modules",
+    "check_skip_widths",
+]
+
+
+def _parse_kernel(value: Any) -> Any:
+    if isinstance(value, list):
+        value = tuple(value)
+    ok = (isinstance(value, int) and not isinstance(value, bool) and value > 0) or (
+        isinstance(value, tuple)
+        and 1 <= len(value) <= 3
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    )
+    if not ok:
+        raise spec_error(f"must be a positive integer or a list of 1 to 3 of them (got {value!r})")
+    return value
+
+
+KernelSize = Annotated[
+    int | tuple[int, ...],
+    BeforeValidator(_parse_kernel),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "array", "items": {"type": "integer", "minimum": 1},
+                 "minItems": 1, "maxItems": 3},
+            ]
+        }
+    ),
+]
+"""``Kernel`` and ``KernelStride``: an integer or [x], [x, y], [x, y, z]."""
+
+
+class ComputedLayerSpec(SpecBase):
+    """Keys of every Hidden or Output layer."""
+
+    rejected_keys = {
+        "target": "DSSTNE's parser rejects the LDL's layer key 'Target'",
+        "errorfunction": "ErrorFunction is a network-level key, not a layer key",
+        "l1penalty": "DSSTNE's parser rejects 'L1Penalty'; use Training.Optimizer.L1",
+        "recurrent": "DSSTNE's parser rejects 'Recurrent'; recurrent layers are not supported",
+    }
+
+    Name: LayerName = spec_field(
+        description="Unique name of the layer (default: Kind and index, e.g. 'Hidden1')."
+    )
+    Kind: LayerKindName = spec_field(
+        description="Input, Hidden or Output (default: first layer Input, last Output, "
+        "the others Hidden)."
+    )
+    DataSet: str | None = spec_field(
+        None, description="Output layers: name of the dataset holding the targets."
+    )
+    Sparse: bool = spec_field(
+        False,
+        description="Output: the targets are sparse. Hidden: the layer is subject to the "
+        "network's SparsenessPenalty.",
+    )
+    pDropout: float = spec_field(
+        0.0, ge=0.0, lt=1.0,
+        description="Dropout probability after the activation (training only; a dropped "
+        "Sigmoid unit becomes 0.5, ELU/SELU use alpha dropout).",
+    )
+    Source: names_type = spec_field(
+        (), description="Layer(s) feeding this one (default: the previous layer); at most 4."
+    )
+    Skip: names_type = spec_field(
+        (),
+        description="Layer(s) whose activations are added to this layer's pre-activation; "
+        "their widths must equal this layer's.",
+    )
+    Activation: ActivationName = spec_field(
+        ActivationKind.Sigmoid, description="Activation function (default Sigmoid)."
+    )
+    RELUSlope: float = spec_field(
+        1.0, aliases=["Slope"],
+        description="LRelu slope: max(x, slope*x) (default: the network's RELUSlope).",
+    )
+    ELUAlpha: float = spec_field(
+        1.0, description="Alpha of Elu and Selu (default: the network's; 1.6732632 for Selu "
+        "when neither sets it)."
+    )
+    SELULambda: float = spec_field(
+        SELU_LAMBDA, description="Lambda of Selu (default: the network's SELULambda)."
+    )
+    ActivationMax: float = spec_field(
+        6.0, gt=0.0,
+        description="netcfg extension: the cap of ReluMax min(max(x, 0), cap) and "
+        "LinearMax min(x, cap).",
+    )
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> Any:
+        if self.Kind is LayerKind.Target:
+            raise spec_error(
+                "Kind 'Target' is parsed by DSSTNE but has no effect there; netcfg does not "
+                "support it"
+            )
+        if self.Kind is LayerKind.Hidden and self.DataSet is not None:
+            raise spec_error("DataSet is only allowed on Input and Output layers")
+        if len(self.Source) > 4:
+            raise spec_error(f"a layer has at most 4 sources (got {len(self.Source)})")
+        return self
+
+
+def _one_or_many_objects(value: Any) -> Any:
+    return (value,) if isinstance(value, dict) else value
+
+
+def _penalty_object(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise spec_error(
+            "SparsenessPenalty must be an object {\"p\": ..., \"beta\": ...}; DSSTNE's parser "
+            "rejects the LDL's boolean"
+        )
+    return value
+
+
+class WeightedLayerSpec(ComputedLayerSpec):
+    """Keys of layers with weights (FullyConnected and Convolutional)."""
+
+    N: Width = spec_field(
+        description="Width: an integer, up to four dimensions [x, y, z, w], or \"auto\" "
+        "(Output layers) to take it from the DataSet."
+    )
+    WeightInit: WeightInitSpec = spec_field(
+        WeightInitSpec(), description="Initialization of the incoming weights and biases."
+    )
+    SharedWeights: Annotated[
+        tuple[SharedWeightSpec, ...], BeforeValidator(_one_or_many_objects)
+    ] = spec_field(
+        (), description="Connections whose weights this layer reuses (object or array)."
+    )
+    WeightNorm: float = spec_field(
+        0.0, ge=0.0,
+        description="Maximum L2 norm of each unit's incoming weight vector, enforced after "
+        "every update (0: off).",
+    )
+    DeltaNorm: float = spec_field(
+        0.0, ge=0.0,
+        description="Maximum L2 norm of each example's delta (gradient of the pre-activation) "
+        "(0: off).",
+    )
+    BatchNormalization: bool = spec_field(
+        False, description="Hidden layers: batch normalization of the pre-activation."
+    )
+    SparsenessPenalty: Annotated[
+        SparsenessPenaltySpec | None, BeforeValidator(_penalty_object)
+    ] = spec_field(
+        None,
+        description="Hidden layers: per-layer p and beta of the KL sparseness penalty "
+        "(values > 0 override the network's; on only when the network's beta > 0).",
+    )
+
+    @model_validator(mode="after")
+    def _hidden_only(self) -> Any:
+        if self.Kind is LayerKind.Output:
+            for key in ("BatchNormalization", "SparsenessPenalty"):
+                if getattr(self, key):
+                    raise spec_error(f"{key} is only allowed on Hidden layers")
+        if self.N == "auto" and self.Kind is not LayerKind.Output:
+            raise spec_error("N \"auto\" is only allowed on Input and Output layers")
+        return self
+
+
+def activation_modules(spec: ComputedLayerSpec) -> tuple[nn.Module, nn.Module | None]:
+    """The activation module of a layer and its dropout module (None without dropout)."""
+    activation = create_activation(
+        spec.Activation, slope=spec.RELUSlope, alpha=spec.ELUAlpha, lam=spec.SELULambda,
+        cap=spec.ActivationMax,
+    )
+    dropout = create_dropout(
+        spec.pDropout, spec.Activation, alpha=spec.ELUAlpha, lam=spec.SELULambda
+    )
+    return activation, dropout
+
+
+def check_skip_widths(spec: ComputedLayerSpec, ctx: BuildContext, out: Shape) -> None:
+    """Raise a compile error unless every Skip layer is as wide as the layer."""
+    for name, shape in zip(spec.Skip, ctx.skips, strict=True):
+        if shape.size != out.size:
+            raise ctx.error(
+                f"Skip layer '{name}' has {shape.size} units but this layer has {out.size}",
+                "Skip",
+            )

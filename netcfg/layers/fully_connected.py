@@ -1,0 +1,146 @@
+"""FullyConnected layers: a weighted sum of every source, plus skips, then an activation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import torch
+from torch import Tensor, nn
+
+from netcfg.data.batch import SparseBatch
+from netcfg.layers.common import LayerType, LayerTypeName
+from netcfg.layers.computed import WeightedLayerSpec, activation_modules, check_skip_widths
+from netcfg.layers.init import init_weight_
+from netcfg.layers.projection import Projection
+from netcfg.layers.registry import BuildContext, Built, Shape, register_layer
+from netcfg.spec_base import spec_field
+
+__all__ = ["FullyConnected", "FullyConnectedLayerSpec", "build_fully_connected", "clip_rows"]
+
+
+class FullyConnectedLayerSpec(WeightedLayerSpec):
+    """A Hidden or Output layer connected to every unit of its sources."""
+
+    Type: LayerTypeName = spec_field(
+        LayerType.FullyConnected, description="FullyConnected (the default Type)."
+    )
+
+
+def clip_rows(grad: Tensor, max_norm: float) -> Tensor:
+    """Scale down each row of ``grad`` whose L2 norm exceeds ``max_norm`` (DeltaNorm)."""
+    norms = grad.flatten(1).norm(dim=1).clamp_min(1e-12)
+    factor = (max_norm / norms).clamp(max=1.0)
+    return grad * factor.view(-1, *([1] * (grad.dim() - 1)))
+
+
+class FullyConnected(nn.Module):
+    """``activation(sum_i x_i @ W_i + b + sum_j skip_j)``, then dropout in training.
+
+    Args:
+        in_features: width of each source.
+        out_features: width of the layer.
+        activation: module applied to the pre-activation (default identity).
+        dropout: module applied to the activation in training (default none).
+        shared: per source, a module to use instead of a new `Projection` (tied weights).
+        batch_norm: batch-normalize the pre-activation.
+        delta_norm: clip each example's gradient of the pre-activation to this L2 norm.
+        weight_norm: after each update, `apply_weight_norm_` caps each unit's incoming
+            weight vector at this L2 norm (0: off).
+
+    Example:
+        >>> layer = FullyConnected([5, 3], 4, activation=nn.ReLU())
+        >>> layer([torch.randn(2, 5), torch.randn(2, 3)]).shape
+        torch.Size([2, 4])
+    """
+
+    def __init__(
+        self,
+        in_features: Sequence[int],
+        out_features: int,
+        *,
+        activation: nn.Module | None = None,
+        dropout: nn.Module | None = None,
+        shared: Sequence[nn.Module | None] | None = None,
+        batch_norm: bool = False,
+        delta_norm: float = 0.0,
+        weight_norm: float = 0.0,
+    ):
+        super().__init__()
+        shared = list(shared) if shared is not None else [None] * len(in_features)
+        if len(shared) != len(in_features):
+            raise ValueError("shared must have one entry per source")
+        self.projections = nn.ModuleList(
+            s if s is not None else Projection(n, out_features)
+            for n, s in zip(in_features, shared, strict=True)
+        )
+        self.bias = nn.Parameter(torch.zeros(out_features))
+        self.batch_norm = nn.BatchNorm1d(out_features) if batch_norm else None
+        self.activation = activation if activation is not None else nn.Identity()
+        self.dropout = dropout
+        self.delta_norm = delta_norm
+        self.weight_norm = weight_norm
+
+    def own_projections(self) -> list[Projection]:
+        """The connections whose weights this layer owns (not borrowed)."""
+        return [p for p in self.projections if isinstance(p, Projection)]
+
+    def preactivate(
+        self, inputs: Sequence[Tensor | SparseBatch], skips: Sequence[Tensor] = ()
+    ) -> Tensor:
+        """The pre-activation: weighted sources, bias and skips (batch-normalized if asked)."""
+        z = self.bias
+        for projection, x in zip(self.projections, inputs, strict=True):
+            z = z + projection(x)
+        for skip in skips:
+            z = z + skip.flatten(1)
+        if self.batch_norm is not None:
+            z = self.batch_norm(z)
+        if self.training and self.delta_norm > 0 and z.requires_grad:
+            z.register_hook(partial(clip_rows, max_norm=self.delta_norm))
+        return z
+
+    def activate(self, z: Tensor) -> Tensor:
+        """Activation, then dropout in training."""
+        a = self.activation(z)
+        return self.dropout(a) if self.dropout is not None else a
+
+    def forward(
+        self, inputs: Tensor | SparseBatch | Sequence[Tensor | SparseBatch],
+        skips: Sequence[Tensor] = (),
+    ) -> Tensor:
+        if isinstance(inputs, Tensor | SparseBatch):
+            inputs = [inputs]
+        return self.activate(self.preactivate(inputs, skips))
+
+    @torch.no_grad()
+    def apply_weight_norm_(self) -> None:
+        """Cap the L2 norm of each unit's incoming weight vector at ``weight_norm``."""
+        if self.weight_norm <= 0:
+            return
+        for projection in self.own_projections():
+            norms = projection.weight.norm(dim=0).clamp_min(1e-12)
+            projection.weight.mul_((self.weight_norm / norms).clamp(max=1.0))
+
+
+@register_layer("FullyConnected")
+def build_fully_connected(spec: FullyConnectedLayerSpec, ctx: BuildContext) -> Built:
+    """Build a `FullyConnected` module from its spec and its sources' shapes."""
+    out = Shape(ctx.dims)
+    check_skip_widths(spec, ctx, out)
+    activation, dropout = activation_modules(spec)
+    module = FullyConnected(
+        [s.size for s in ctx.sources],
+        out.size,
+        activation=activation,
+        dropout=dropout,
+        shared=ctx.shared or None,
+        batch_norm=spec.BatchNormalization,
+        delta_norm=spec.DeltaNorm,
+        weight_norm=spec.WeightNorm,
+    )
+    for projection in module.own_projections():
+        init_weight_(projection.weight, spec.WeightInit.Scheme, spec.WeightInit.Scale)
+    with torch.no_grad():
+        module.bias.fill_(spec.WeightInit.Bias)
+    return Built(module, out)

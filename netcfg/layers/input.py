@@ -1,0 +1,126 @@
+"""Input layers: where a dataset enters the network, dense or sparse (CSR batches).
+
+A dense Input applies ``pDropout`` in training (DSSTNE drops at batch load); a sparse
+Input applies the network's ``Denoising``: each stored value is dropped with probability
+p and the survivors are scaled by 1/(1-p). DSSTNE draws that mask once per epoch; netcfg
+draws it per batch (README, compatibility).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import torch
+from pydantic import BeforeValidator, model_validator
+from torch import Tensor, nn
+
+from netcfg.data.batch import SparseBatch
+from netcfg.layers.common import LayerKindName, LayerType, LayerTypeName, Width
+from netcfg.layers.registry import BuildContext, Built, Shape, register_layer
+from netcfg.spec_base import SpecBase, spec_error, spec_field
+
+__all__ = ["InputLayer", "InputLayerSpec", "LayerName", "build_input", "denoise"]
+
+
+def _check_name(value: Any) -> Any:
+    if isinstance(value, str) and (not value or "." in value):
+        raise spec_error(f"layer names must be non-empty and may not contain '.' (got {value!r})")
+    return value
+
+
+LayerName = Annotated[str, BeforeValidator(_check_name)]
+"""A layer's ``Name``: non-empty, without dots (``--set`` paths address layers by name)."""
+
+
+class InputLayerSpec(SpecBase):
+    """A layer that receives a dataset."""
+
+    Name: LayerName = spec_field(
+        description="Unique name of the layer (default: Kind and index, e.g. 'Input0')."
+    )
+    Kind: LayerKindName = spec_field(
+        description="Input, Hidden or Output (default: first layer Input, last Output, "
+        "the others Hidden)."
+    )
+    Type: LayerTypeName = spec_field(
+        LayerType.FullyConnected,
+        description="FullyConnected, or Convolutional for image-shaped inputs.",
+    )
+    N: Width = spec_field(
+        description="Width: an integer, up to four dimensions [x, y, z, w], or \"auto\" to "
+        "take it from the DataSet."
+    )
+    DataSet: str | None = spec_field(
+        None, description="Name of the dataset fed to this layer (bound under Data)."
+    )
+    Sparse: bool = spec_field(
+        False, description="The dataset is sparse: batches arrive in CSR form, never densified."
+    )
+    pDropout: float = spec_field(
+        0.0, ge=0.0, lt=1.0, description="Dropout probability on a dense input (training only)."
+    )
+
+    @model_validator(mode="after")
+    def _input_rules(self) -> InputLayerSpec:
+        if self.Type is LayerType.Pooling:
+            raise spec_error("an Input layer cannot be of Type 'Pooling'")
+        if self.Sparse and self.pDropout > 0:
+            raise spec_error(
+                "pDropout has no effect on a Sparse Input layer (DSSTNE ignores it); "
+                "use the network-level Denoising instead"
+            )
+        return self
+
+
+def denoise(batch: SparseBatch, p: float) -> SparseBatch:
+    """Drop each stored entry with probability p and scale the kept values by 1/(1-p).
+
+    Dropped entries are removed from the batch, so later layers do less work.
+
+    Example:
+        >>> b = denoise(SparseBatch.from_dense(torch.ones(2, 5)), 0.0)
+        >>> b.nnz
+        10
+    """
+    keep = torch.rand(batch.nnz, device=batch.device) >= p
+    counts = torch.bincount(batch.row_ids()[keep], minlength=batch.batch_size)
+    offsets = torch.zeros_like(batch.offsets)
+    offsets[1:] = torch.cumsum(counts, 0)
+    values = batch.values_or_ones()[keep] / (1.0 - p)
+    return SparseBatch(offsets, batch.indices[keep], values, batch.num_columns)
+
+
+class InputLayer(nn.Module):
+    """Passes a batch on, with dropout (dense) or denoising (sparse) in training mode.
+
+    Args:
+        dropout: probability of dropping a unit of a dense input.
+        denoising: probability of dropping a stored entry of a sparse input.
+    """
+
+    def __init__(self, *, dropout: float = 0.0, denoising: float = 0.0):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
+        self.denoising = denoising
+
+    def forward(self, x: Tensor | SparseBatch) -> Tensor | SparseBatch:
+        if not self.training:
+            return x
+        if isinstance(x, SparseBatch):
+            return denoise(x, self.denoising) if self.denoising > 0 else x
+        if self.denoising > 0:
+            keep = (torch.rand_like(x) >= self.denoising) / (1.0 - self.denoising)
+            x = x * keep
+        return self.dropout(x) if self.dropout is not None else x
+
+    def extra_repr(self) -> str:
+        return f"denoising={self.denoising}" if self.denoising else ""
+
+
+@register_layer("Input")
+def build_input(spec: InputLayerSpec, ctx: BuildContext) -> Built:
+    """Build an `InputLayer`; its shape is the resolved width, sparse if ``Sparse``."""
+    denoising = ctx.model.Denoising.p if spec.Sparse else 0.0
+    module = InputLayer(dropout=spec.pDropout, denoising=denoising)
+    return Built(module, Shape(ctx.dims, sparse=spec.Sparse))
+

@@ -1,0 +1,186 @@
+"""Cross-field checks of a validated spec; each problem names the layer and its JSON path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netcfg.errors import Issue
+from netcfg.layers import FullyConnectedLayerSpec, InputLayerSpec
+from netcfg.layers.common import LayerKind, SharedWeightSpec
+from netcfg.networks.graph import find_cycle
+from netcfg.networks.losses.error_function import ErrorFunctionKind
+from netcfg.networks.losses.pairing import pairing_problem
+from netcfg.networks.spec import ModelSpec
+from netcfg.spec_base import did_you_mean
+from netcfg.trainers.metric_names import parse_metric
+from netcfg.trainers.optimizer_spec import MultiStepScheduleSpec
+
+__all__ = ["check_bindings", "check_model", "layer_dependencies", "shared_source"]
+
+
+def layer_dependencies(layer: object) -> list[str]:
+    """Names of the layers a layer needs: its sources, skips and weight owners."""
+    names = [*getattr(layer, "Source", ()), *getattr(layer, "Skip", ())]
+    names += [share.SourceOutputLayer for share in getattr(layer, "SharedWeights", ())]
+    return list(dict.fromkeys(names))
+
+
+def shared_source(layer: FullyConnectedLayerSpec, share: SharedWeightSpec) -> str | None:
+    """The source of ``layer`` whose connection uses the shared weights (None if unclear)."""
+    if share.InputLayer is not None:
+        return share.InputLayer
+    return layer.Source[0] if len(layer.Source) == 1 else None
+
+
+def check_model(spec: ModelSpec) -> list[Issue]:
+    """Every cross-field problem of a spec (an empty list when there is none)."""
+    return [
+        *_names(spec),
+        *_references(spec),
+        *_cycles(spec),
+        *_shared_weights(spec),
+        *_kinds(spec),
+        *_losses(spec),
+        *_data(spec),
+        *_training(spec),
+    ]
+
+
+def check_bindings(spec: ModelSpec) -> list[Issue]:
+    """Problems that stop training: every DataSet of the layers needs a ``Data`` entry."""
+    issues = []
+    for index, layer in enumerate(spec.Layers):
+        name = getattr(layer, "DataSet", None)
+        if name is not None and name not in spec.Data:
+            hint = did_you_mean(name, spec.Data)
+            issues.append(Issue(
+                ("Layers", index, "DataSet"),
+                f"layer '{layer.Name}': DataSet '{name}' is not bound under Data{hint}",
+            ))
+    return issues
+
+
+def _names(spec: ModelSpec) -> Iterator[Issue]:
+    first: dict[str, int] = {}
+    for index, layer in enumerate(spec.Layers):
+        if layer.Name in first:
+            yield Issue(("Layers", index, "Name"),
+                        f"layer name '{layer.Name}' is already used by Layers[{first[layer.Name]}]")
+        first.setdefault(layer.Name, index)
+
+
+def _references(spec: ModelSpec) -> Iterator[Issue]:
+    names = [layer.Name for layer in spec.Layers]
+    for index, layer in enumerate(spec.Layers):
+        for key in ("Source", "Skip"):
+            for ref in getattr(layer, key, ()):
+                if ref == layer.Name:
+                    yield Issue(("Layers", index, key),
+                                f"layer '{layer.Name}' cannot name itself in {key}")
+                elif ref not in names:
+                    hint = did_you_mean(ref, names) or "; layers are " + ", ".join(names)
+                    yield Issue(("Layers", index, key),
+                                f"layer '{layer.Name}': {key} '{ref}' is not a layer{hint}")
+
+
+def _cycles(spec: ModelSpec) -> Iterator[Issue]:
+    edges = {layer.Name: layer_dependencies(layer) for layer in spec.Layers}
+    cycle = find_cycle(edges)
+    if cycle:
+        index = next(i for i, layer in enumerate(spec.Layers) if layer.Name == cycle[0])
+        yield Issue(("Layers", index, "Source"),
+                    "layers form a cycle: " + " -> ".join(cycle))
+
+
+def _shared_weights(spec: ModelSpec) -> Iterator[Issue]:
+    by_name = {layer.Name: layer for layer in spec.Layers}
+    for index, layer in enumerate(spec.Layers):
+        for number, share in enumerate(getattr(layer, "SharedWeights", ())):
+            path = ("Layers", index, "SharedWeights", number)
+            owner = by_name.get(share.SourceOutputLayer)
+            if owner is None:
+                yield Issue((*path, "SourceOutputLayer"), f"layer '{layer.Name}': "
+                            f"'{share.SourceOutputLayer}' is not a layer"
+                            f"{did_you_mean(share.SourceOutputLayer, by_name)}")
+                continue
+            if not isinstance(owner, FullyConnectedLayerSpec):
+                yield Issue((*path, "SourceOutputLayer"), f"layer '{layer.Name}': layer "
+                            f"'{owner.Name}' has no weights to share")
+            elif share.SourceInputLayer not in owner.Source:
+                yield Issue((*path, "SourceInputLayer"), f"layer '{layer.Name}': "
+                            f"'{share.SourceInputLayer}' is not a source of '{owner.Name}'")
+            elif any(shared_source(owner, s) == share.SourceInputLayer
+                     for s in owner.SharedWeights):
+                yield Issue(path, f"layer '{layer.Name}': the weights of '{owner.Name}' from "
+                            f"'{share.SourceInputLayer}' are themselves shared; share the "
+                            "original weights")
+            if share.InputLayer is None and len(layer.Source) != 1:
+                yield Issue((*path, "InputLayer"), f"layer '{layer.Name}' has several "
+                            "sources; name the one that uses the shared weights in InputLayer")
+            elif share.InputLayer is not None and share.InputLayer not in layer.Source:
+                yield Issue((*path, "InputLayer"), f"layer '{layer.Name}': "
+                            f"'{share.InputLayer}' is not one of its sources")
+
+
+def _kinds(spec: ModelSpec) -> Iterator[Issue]:
+    for kind in (LayerKind.Input, LayerKind.Output):
+        if not spec.layers_of_kind(kind):
+            yield Issue(("Layers",), f"the network has no {kind.value} layer")
+    for index, layer in enumerate(spec.Layers):
+        needs_data = isinstance(layer, InputLayerSpec) or layer.Kind is LayerKind.Output
+        if needs_data and layer.DataSet is None:
+            yield Issue(("Layers", index), f"{layer.Kind.value} layer '{layer.Name}' needs a "
+                        "DataSet")
+
+
+def _losses(spec: ModelSpec) -> Iterator[Issue]:
+    for index, layer in enumerate(spec.Layers):
+        if layer.Kind is not LayerKind.Output:
+            continue
+        problem = pairing_problem(spec.ErrorFunction, layer.Activation)
+        if problem:
+            yield Issue(("ErrorFunction",), f"Output layer '{layer.Name}': {problem}")
+        if spec.ErrorFunction is ErrorFunctionKind.DataScaledMarginalCrossEntropy and (
+            not layer.Sparse
+        ):
+            yield Issue(("Layers", index, "Sparse"), f"Output layer '{layer.Name}': "
+                        "DataScaledMarginalCrossEntropy needs sparse targets (\"Sparse\": true)")
+
+
+def _data(spec: ModelSpec) -> Iterator[Issue]:
+    if not spec.Data:
+        return
+    used = {layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None)}
+    for name in spec.Data:
+        if name not in used:
+            hint = did_you_mean(name, used) or "; DataSets are " + ", ".join(sorted(used))
+            yield Issue(("Data", name), f"'{name}' is not the DataSet of any layer{hint}")
+    yield from check_bindings(spec)
+
+
+def _training(spec: ModelSpec) -> Iterator[Issue]:
+    training = spec.Training
+    schedule = training.Schedule
+    if isinstance(schedule, MultiStepScheduleSpec) and list(schedule.Milestones) != sorted(
+        set(schedule.Milestones)
+    ):
+        yield Issue(("Training", "Schedule", "Milestones"),
+                    "milestones must be strictly increasing epochs")
+    if training.RefeedSteps > 0:
+        inputs = spec.layers_of_kind(LayerKind.Input)
+        outputs = spec.layers_of_kind(LayerKind.Output)
+        if len(inputs) != 1 or len(outputs) != 1:
+            yield Issue(("Training", "RefeedSteps"), "re-feeding feeds the output back as the "
+                        "input: it needs exactly one Input and one Output layer")
+    stopping = training.EarlyStopping
+    metrics = spec.Evaluation.Metrics
+    if stopping is not None and metrics is not None and stopping.Metric != "Loss":
+        wanted = parse_metric(stopping.Metric)
+        computed = {parse_metric(m) for m in metrics}
+        expanded = {(m.kind, m.k) for m in computed} | {
+            (m.kind, k) for m in computed if m.k is None for k in spec.Evaluation.K
+        }
+        if (wanted.kind, wanted.k) not in expanded:
+            yield Issue(("Training", "EarlyStopping", "Metric"),
+                        f"metric '{stopping.Metric}' is not computed; add it to "
+                        "Evaluation.Metrics")

@@ -1,0 +1,180 @@
+"""The pure compile step: a validated spec (and dataset widths) -> a `Network` module.
+
+Compile does no I/O, loads no weights and picks no device: run it under
+``with torch.device("meta"):`` to check shapes and count parameters without memory, as
+``netcfg validate`` does. Every layer that can be checked is, so all problems are
+reported at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from torch import nn
+
+from netcfg.errors import CompileError, Issue
+from netcfg.layers import SharedProjection, get_builder, spec_tag
+from netcfg.layers.common import LayerKind, LayerType, width_dims
+from netcfg.layers.projection import Projection
+from netcfg.layers.registry import BuildContext, Built
+from netcfg.networks.checks import layer_dependencies, shared_source
+from netcfg.networks.graph import topological_order
+from netcfg.networks.losses import SparsenessPenalty, create_loss
+from netcfg.networks.network import Network
+from netcfg.networks.spec import ModelSpec
+
+__all__ = ["Widths", "compile_network", "resolve_widths"]
+
+Widths = Mapping[str, int | Sequence[int]]
+"""Width of each dataset, by DataSet name: a number of columns, or dimensions."""
+
+
+def resolve_widths(
+    spec: ModelSpec, widths: Widths | None = None
+) -> tuple[dict[str, tuple[int, ...] | None], list[Issue]]:
+    """The dimensions of every layer, with ``"auto"`` taken from the DataSet widths.
+
+    A layer with an explicit N also fixes the width of its DataSet for ``"auto"`` layers
+    on the same DataSet (DSSTNE's autoencoders read one dataset twice).
+
+    Returns:
+        Layer name -> dimensions (None where unknown, as for Pooling without N), and
+        the problems: unknown widths and explicit widths that contradict the data.
+    """
+    known = {name: width_dims(w) if isinstance(w, int) else tuple(w)
+             for name, w in (widths or {}).items()}
+    stated = {
+        layer.DataSet: width_dims(layer.N) for layer in spec.Layers
+        if getattr(layer, "DataSet", None) and getattr(layer, "N", None) not in (None, "auto")
+    }
+    dims: dict[str, tuple[int, ...] | None] = {}
+    issues = []
+    for index, layer in enumerate(spec.Layers):
+        n = getattr(layer, "N", None)
+        dataset = getattr(layer, "DataSet", None)
+        path = ("Layers", index, "N")
+        if n is None:
+            dims[layer.Name] = None
+        elif n != "auto":
+            dims[layer.Name] = width_dims(n)
+            if dataset in known and known[dataset] != dims[layer.Name]:
+                issues.append(Issue(path, f"layer '{layer.Name}': N is {_text(dims[layer.Name])} "
+                                    f"but DataSet '{dataset}' has width {_text(known[dataset])}"))
+        elif dataset in known or dataset in stated:
+            dims[layer.Name] = known.get(dataset) or stated[dataset]
+        else:
+            dims[layer.Name] = None
+            issues.append(Issue(path, f"layer '{layer.Name}': N is \"auto\" but the width of "
+                                f"DataSet '{dataset}' is unknown; give the data (--data) or "
+                                f"a width (--set Layers.{layer.Name}.N=...)"))
+    return dims, issues
+
+
+def _text(dims: tuple[int, ...]) -> str:
+    return "x".join(str(d) for d in dims)
+
+
+def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
+    """Build the network a spec describes.
+
+    Args:
+        spec: a validated spec (`netcfg.load_config`).
+        widths: width of each DataSet whose layers say ``"auto"``.
+
+    Returns:
+        A plain torch `Network`.
+
+    Raises:
+        CompileError: unknown widths, shapes that do not fit, unsupported layers.
+
+    Example:
+        >>> with torch.device("meta"):
+        ...     net = compile_network(spec, widths={"gl_input": 1682, "gl_output": 1682})
+    """
+    dims, issues = resolve_widths(spec, widths)
+    order = topological_order({layer.Name: layer_dependencies(layer) for layer in spec.Layers})
+    index_of = {layer.Name: index for index, layer in enumerate(spec.Layers)}
+    built: dict[str, Built] = {}
+    for name in order:
+        layer = spec.Layers[index_of[name]]
+        path = ("Layers", index_of[name])
+        ready = all(dep in built for dep in layer_dependencies(layer))
+        needs_dims = getattr(layer, "N", None) is not None
+        if not ready or (needs_dims and dims[name] is None):
+            continue
+        try:
+            ctx = BuildContext(
+                path=path, model=spec,
+                sources=[built[s].shape for s in getattr(layer, "Source", ())],
+                skips=[built[s].shape for s in getattr(layer, "Skip", ())],
+                dims=dims[name],
+                shared=_shared(layer, built, spec, path, dims[name]),
+            )
+            built[name] = get_builder(spec_tag(layer))(layer, ctx)
+        except CompileError as err:
+            issues.extend(err.issues)
+    if issues:
+        raise CompileError(issues)
+    return _network(spec, order, built)
+
+
+def _shared(layer, built: Mapping[str, Built], spec: ModelSpec, path: tuple,
+            dims: tuple[int, ...] | None) -> list[nn.Module | None]:
+    shares = getattr(layer, "SharedWeights", ())
+    if not shares:
+        return []
+    slots: list[nn.Module | None] = [None] * len(layer.Source)
+    for number, share in enumerate(shares):
+        owner_spec = spec.layer(share.SourceOutputLayer)
+        owner = built[owner_spec.Name].module.projections[
+            owner_spec.Source.index(share.SourceInputLayer)
+        ]
+        assert isinstance(owner, Projection)
+        borrowed = SharedProjection(owner, transposed=share.Transposed)
+        source = shared_source(layer, share)
+        need = (built[source].shape.size, math.prod(dims or ()))
+        have = (borrowed.in_features, borrowed.out_features)
+        if need != have:
+            raise CompileError([Issue((*path, "SharedWeights", number), (
+                f"layer '{layer.Name}' needs a {need[0]}x{need[1]} weight from '{source}', but "
+                f"the {'transposed ' if share.Transposed else ''}weight of '{owner_spec.Name}' "
+                f"from '{share.SourceInputLayer}' is {have[0]}x{have[1]}"
+                + ("" if share.Transposed else "; set \"Transposed\": true?")
+            ))])
+        slots[layer.Source.index(source)] = borrowed
+    return slots
+
+
+def _network(spec: ModelSpec, order: Sequence[str], built: Mapping[str, Built]) -> Network:
+    losses, penalties = {}, {}
+    net_penalty = spec.SparsenessPenalty
+    for layer in spec.Layers:
+        if layer.Kind is LayerKind.Output:
+            source = spec.Data.get(layer.DataSet)
+            losses[layer.Name] = create_loss(
+                spec.ErrorFunction, layer.Activation,
+                one_target=spec.ScaledMarginalCrossEntropy.oneTarget,
+                zero_target=spec.ScaledMarginalCrossEntropy.zeroTarget,
+                one_scale=spec.ScaledMarginalCrossEntropy.oneScale,
+                zero_scale=spec.ScaledMarginalCrossEntropy.zeroScale,
+                delta_boost=(spec.DeltaBoost.one, spec.DeltaBoost.zero),
+                ignore_zero=source is not None and source.SparseIgnoreZero,
+            )
+        own = getattr(layer, "SparsenessPenalty", None)
+        if layer.Kind is LayerKind.Hidden and layer.Sparse and net_penalty.beta > 0 and (
+            getattr(layer, "Type", None) is not LayerType.Pooling
+        ):
+            p = own.p if own is not None and own.p > 0 else net_penalty.p
+            beta = own.beta if own is not None and own.beta > 0 else net_penalty.beta
+            penalties[layer.Name] = SparsenessPenalty(p, beta)
+    return Network(
+        {name: built[name].module for name in order},
+        order=order,
+        sources={layer.Name: layer.Source for layer in spec.Layers if hasattr(layer, "Source")},
+        skips={layer.Name: layer.Skip for layer in spec.Layers if hasattr(layer, "Skip")},
+        inputs={layer.Name: layer.DataSet for layer in spec.layers_of_kind(LayerKind.Input)},
+        outputs={layer.Name: layer.DataSet for layer in spec.layers_of_kind(LayerKind.Output)},
+        losses=losses,
+        penalties=penalties,
+    )

@@ -1,0 +1,143 @@
+"""The compiled network: runs its layers in graph order and computes its losses.
+
+Inputs and targets are keyed by DataSet name, as layers name them; dense tensors and
+sparse `SparseBatch` rows are both accepted. A `Network` returns the activations of its
+Output layers and, when targets are given, every term of its training objective: the
+trainer sums the terms without knowing what produced them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from netcfg.data.batch import SparseBatch
+
+__all__ = ["Network", "NetworkOutput"]
+
+
+@dataclass
+class NetworkOutput:
+    """What a forward pass produces.
+
+    Attributes:
+        outputs: activations of each Output layer, by layer name.
+        losses: terms of the objective, by name: each Output layer's ErrorFunction (under
+            the layer's name) and penalties such as ``Hidden1.SparsenessPenalty``.
+    """
+
+    outputs: dict[str, Tensor]
+    losses: dict[str, Tensor] = field(default_factory=dict)
+
+    @property
+    def loss(self) -> Tensor:
+        """The objective: the sum of the loss terms."""
+        return torch.stack(list(self.losses.values())).sum()
+
+
+def _dense(x: Tensor | SparseBatch) -> Tensor:
+    return x.to_dense() if isinstance(x, SparseBatch) else x
+
+
+class Network(nn.Module):
+    """A graph of layers with named inputs, outputs and loss terms.
+
+    Args:
+        layers: module of each layer, by name. Input layers map a batch to a batch; other
+            layers have ``preactivate(inputs, skips)`` and ``activate(z)``.
+        order: layer names in an order where every layer follows what it reads.
+        sources: per computed layer, the names of its sources.
+        skips: per computed layer, the names of its skip layers.
+        inputs: per Input layer, the DataSet it reads.
+        outputs: per Output layer, the DataSet of its targets.
+        losses: per Output layer, its loss module ``(a, target, z=, weight=) -> scalar``.
+        penalties: per layer, a penalty module ``(a) -> scalar`` (sparseness).
+    """
+
+    def __init__(
+        self,
+        layers: Mapping[str, nn.Module],
+        *,
+        order: Sequence[str],
+        sources: Mapping[str, Sequence[str]],
+        skips: Mapping[str, Sequence[str]],
+        inputs: Mapping[str, str],
+        outputs: Mapping[str, str],
+        losses: Mapping[str, nn.Module],
+        penalties: Mapping[str, nn.Module] | None = None,
+    ):
+        super().__init__()
+        self.layers = nn.ModuleDict(layers)
+        self.losses = nn.ModuleDict(losses)
+        self.penalties = nn.ModuleDict(penalties or {})
+        self.order = list(order)
+        self.sources = {k: list(v) for k, v in sources.items()}
+        self.skips = {k: list(v) for k, v in skips.items()}
+        self.inputs = dict(inputs)
+        self.outputs = dict(outputs)
+
+    def forward(
+        self,
+        inputs: Mapping[str, Tensor | SparseBatch],
+        targets: Mapping[str, Tensor | SparseBatch] | None = None,
+        weights: Mapping[str, Tensor] | None = None,
+    ) -> NetworkOutput:
+        """Run the network.
+
+        Args:
+            inputs: a batch for each DataSet read by an Input layer.
+            targets: a batch for each DataSet of an Output layer, to compute the losses.
+            weights: optional per-example data weights, by target DataSet.
+
+        Returns:
+            The outputs, and the loss terms when ``targets`` are given.
+        """
+        values: dict[str, Tensor | SparseBatch] = {}
+        result = NetworkOutput(outputs={})
+        for name in self.order:
+            layer = self.layers[name]
+            if name in self.inputs:
+                values[name] = layer(self._batch(inputs, self.inputs[name], "Input", name))
+                continue
+            z = layer.preactivate(
+                [values[s] for s in self.sources[name]],
+                [_dense(values[s]) for s in self.skips.get(name, ())],
+            )
+            a = layer.activate(z)
+            values[name] = a
+            if name in self.penalties and self.training:
+                result.losses[f"{name}.SparsenessPenalty"] = self.penalties[name](a)
+            if name in self.outputs:
+                result.outputs[name] = a
+                if targets is not None:
+                    dataset = self.outputs[name]
+                    exact_z = getattr(layer, "dropout", None) is None or not self.training
+                    result.losses[name] = self.losses[name](
+                        a,
+                        self._batch(targets, dataset, "Output", name),
+                        z=z if exact_z else None,
+                        weight=(weights or {}).get(dataset),
+                    )
+        return result
+
+    @staticmethod
+    def _batch(batches: Mapping[str, Tensor | SparseBatch], dataset: str, kind: str,
+               layer: str) -> Tensor | SparseBatch:
+        try:
+            return batches[dataset]
+        except KeyError:
+            raise KeyError(
+                f"no batch for DataSet '{dataset}' ({kind} layer '{layer}'); "
+                f"got {', '.join(sorted(batches)) or 'none'}"
+            ) from None
+
+    @torch.no_grad()
+    def apply_constraints(self) -> None:
+        """Enforce weight constraints (``WeightNorm``); call after each optimizer step."""
+        for layer in self.layers.values():
+            apply = getattr(layer, "apply_weight_norm_", None)
+            if apply is not None:
+                apply()

@@ -1,0 +1,112 @@
+"""The ``Training`` and ``Evaluation`` sections of a config (netcfg's extensions)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PositiveInt
+
+from netcfg.spec_base import SpecBase, spec_enum, spec_error, spec_field, tuple_of
+from netcfg.trainers.metric_names import parse_metric
+from netcfg.trainers.optimizer_spec import (
+    ConstantScheduleSpec,
+    OptimizerSpec,
+    ScheduleSpec,
+    SGDSpec,
+)
+
+__all__ = ["EarlyStoppingSpec", "EvaluationSpec", "Precision", "TrainingSpec"]
+
+
+def _canonical_metric(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return str(parse_metric(value))
+    except ValueError as err:
+        raise spec_error(str(err)) from None
+
+
+MetricText = Annotated[str, BeforeValidator(_canonical_metric)]
+"""A metric name such as ``RMSE``, ``Recall`` or ``NDCG@10`` (case-insensitive)."""
+
+
+class EarlyStoppingSpec(SpecBase):
+    """Stop when the validation metric has not improved for Patience epochs."""
+
+    Metric: MetricText = spec_field(
+        "Loss", description="Metric watched on the validation split, e.g. RMSE or NDCG@10."
+    )
+    Patience: int = spec_field(5, ge=1, description="Epochs without improvement before stopping.")
+    MinDelta: float = spec_field(
+        0.0, ge=0.0, description="Smallest change that counts as an improvement."
+    )
+
+
+class Precision(str, enum.Enum):
+    """Numeric precision of training."""
+
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
+PrecisionName = spec_enum(
+    Precision, "Precision", aliases={"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+)
+
+DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?|mps)$"
+
+
+class TrainingSpec(SpecBase):
+    """How the network is trained: optimizer, schedule, batches, epochs, re-feeding."""
+
+    Optimizer: OptimizerSpec = spec_field(
+        SGDSpec(), description="Optimizer and its parameters, or just its Type (default SGD)."
+    )
+    Schedule: ScheduleSpec = spec_field(
+        ConstantScheduleSpec(), description="Learning-rate schedule (default Constant)."
+    )
+    BatchSize: int = spec_field(
+        1024, ge=1, aliases=["MiniBatch"], description="Examples per minibatch."
+    )
+    Epochs: int = spec_field(40, ge=1, description="Passes over the training data.")
+    RefeedSteps: int = spec_field(
+        0, ge=0,
+        description="Dense re-feeding steps after each update (Kuchaiev & Ginsburg 2017).",
+    )
+    GradientClipNorm: float = spec_field(
+        0.0, ge=0.0, description="Clip the global gradient norm to this value (0: off)."
+    )
+    EarlyStopping: EarlyStoppingSpec | None = spec_field(
+        None, description="Stop early on a validation metric (default: off)."
+    )
+    Seed: int = spec_field(12134, ge=0, description="Random seed (default DSSTNE's 12134).")
+    Deterministic: bool = spec_field(
+        False, description="Use deterministic algorithms only (identical runs, slower)."
+    )
+    Device: str = spec_field(
+        "auto", pattern=DEVICE_PATTERN,
+        description="auto, cpu, cuda, cuda:N or mps (auto: cuda when available).",
+    )
+    Precision: PrecisionName = spec_field(
+        Precision.fp32, description="fp32, or mixed precision bf16 / fp16."
+    )
+    CheckpointInterval: int = spec_field(
+        1, ge=1, description="Epochs between checkpoints."
+    )
+
+
+class EvaluationSpec(SpecBase):
+    """Which metrics are reported on the validation and test splits."""
+
+    Metrics: tuple_of(MetricText) | None = spec_field(
+        None,
+        description="Metric names (RMSE, MAE, Precision, Recall, NDCG, HitRate, ARHR, MRR, "
+        "Coverage, optionally with @K). Default: RMSE and MAE for explicit ratings, the "
+        "ranking metrics for implicit feedback.",
+    )
+    K: tuple_of(PositiveInt) = spec_field(
+        (10,), description="Cut-offs of the ranking metrics that carry no @K."
+    )

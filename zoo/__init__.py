@@ -1,0 +1,1 @@
+"""Shipped zoo entries (package data of netcfg, imported as ``netcfg._zoo``)."""
