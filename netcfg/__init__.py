@@ -1,0 +1,33 @@
+"""netcfg: declarative deep networks for sparse recommender data, on PyTorch.
+
+A network is described in DSSTNE's layer definition language (JSON or YAML), extended
+with Training, Data and Evaluation sections; it is loaded into a frozen spec and compiled
+into a plain ``torch.nn.Module``.
+
+Example:
+    >>> import netcfg
+    >>> spec = netcfg.load_config("model.json", overrides=["Layers.Hidden.N=256"])
+    >>> network = netcfg.compile_network(spec, widths={"ratings": 1682})
+"""
+
+from netcfg.config import load_config, validate_config
+from netcfg.errors import CompileError, ConfigError, DataError, NetcfgError
+from netcfg.networks.compile import compile_network
+from netcfg.networks.network import Network, NetworkOutput
+from netcfg.networks.spec import ModelSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CompileError",
+    "ConfigError",
+    "DataError",
+    "ModelSpec",
+    "NetcfgError",
+    "Network",
+    "NetworkOutput",
+    "__version__",
+    "compile_network",
+    "load_config",
+    "validate_config",
+]

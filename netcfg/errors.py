@@ -12,6 +12,7 @@ from dataclasses import dataclass
 __all__ = [
     "CompileError",
     "ConfigError",
+    "DataError",
     "Issue",
     "Location",
     "NetcfgError",
@@ -77,6 +78,16 @@ class Issue:
         return ": ".join([*head, self.message])
 
 
+def _reading_order(issue: Issue) -> tuple:
+    """File problems by file and line, then command-line ones, each group in found order."""
+    loc = issue.location
+    if loc is None:
+        return (2, "", 0)
+    if loc.line is None:
+        return (1, "", 0)
+    return (0, loc.source, loc.line)
+
+
 class NetcfgError(Exception):
     """Base class of the errors netcfg reports to users (no traceback in the CLI)."""
 
@@ -89,9 +100,19 @@ class ConfigError(NetcfgError):
     exit_code = 2
 
     def __init__(self, issues: Iterable[Issue]):
-        self.issues = list(issues)
+        self.issues = sorted(issues, key=_reading_order)
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
 class CompileError(ConfigError):
     """A valid spec cannot be compiled (unknown widths, mismatched shapes, unsupported layer)."""
+
+
+class DataError(NetcfgError):
+    """Data cannot be read or used: a malformed line, a missing file, an unknown id."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, location: Location | None = None):
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)

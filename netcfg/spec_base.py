@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 ALIASES_EXTRA = "x-aliases"
+POSITIONAL = "x-positional"
 
 
 def close_match(word: str, candidates: Iterable[str]) -> str | None:
@@ -72,18 +73,33 @@ def _case_insensitive_regex(words: Iterable[str]) -> str:
 
 
 def _add_spelling_patterns(schema: dict[str, Any], cls: type[BaseModel]) -> None:
-    """JSON Schema hook: accept every case variant and alias of each key."""
-    patterns = {}
+    """JSON Schema hook: accept every case variant and alias of each key.
+
+    Each key gets a case-insensitive ``patternProperties`` entry; a required key is
+    required in any spelling ("some property name matches"), and keys the loader fills
+    from a layer's position are not required at all.
+    """
+    patterns: dict[str, Any] = {}
+    spellings: dict[str, str] = {}
     for name, info in cls.model_fields.items():
         prop = schema.get("properties", {}).get(name)
         if prop is None:
             continue
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        spellings = [name, *extra.get(ALIASES_EXTRA, [])]
         prop.pop(ALIASES_EXTRA, None)
-        patterns[_case_insensitive_regex(spellings)] = dict(prop)
+        prop.pop(POSITIONAL, None)
+        spellings[name] = _case_insensitive_regex([name, *extra.get(ALIASES_EXTRA, [])])
+        patterns[spellings[name]] = dict(prop)
+        if extra.get(POSITIONAL) and name in schema.get("required", []):
+            schema["required"].remove(name)
     if patterns:
         schema["patternProperties"] = patterns
+    required = schema.pop("required", [])
+    if required:
+        schema["allOf"] = [
+            {"not": {"propertyNames": {"not": {"pattern": spellings[name]}}}}
+            for name in required
+        ]
 
 
 class SpecBase(BaseModel):
@@ -130,11 +146,30 @@ class OneOrMany:
         return {"anyOf": [many, many["items"]]}
 
 
-def spec_field(default: Any = ..., *, description: str, aliases: Iterable[str] = (), **kw: Any):
-    """A pydantic ``Field`` with a description and DSSTNE aliases for its key."""
-    aliases = list(aliases)
-    extra = {ALIASES_EXTRA: aliases} if aliases else None
-    return Field(default, description=description, json_schema_extra=extra, **kw)
+def spec_field(
+    default: Any = ...,
+    *,
+    description: str,
+    aliases: Iterable[str] = (),
+    positional: bool = False,
+    **kw: Any,
+):
+    """A pydantic ``Field`` with a description and DSSTNE aliases for its key.
+
+    Args:
+        default: the default value (``...``: required).
+        description: what the key means; it is shown in the JSON Schema.
+        aliases: other spellings DSSTNE accepts for the key.
+        positional: the loader fills the key from the layer's position when it is missing
+            (``Kind``, ``Name``), so the JSON Schema does not require it.
+        **kw: other ``Field`` arguments (constraints such as ``ge``).
+    """
+    extra: dict[str, Any] = {}
+    if aliases:
+        extra[ALIASES_EXTRA] = list(aliases)
+    if positional:
+        extra[POSITIONAL] = True
+    return Field(default, description=description, json_schema_extra=extra or None, **kw)
 
 
 @functools.cache

@@ -68,7 +68,7 @@ def _mapping(node: LocDict, slot: Any, path: tuple[str | int, ...], issues: list
         loc = node.key_locs.get(key)
         canonical = table.get(key.lower())
         if canonical is None:
-            message = rejected.get(key.lower()) or _unknown(key, names)
+            message = rejected.get(key.lower()) or _unknown(key, names, slot)
             issues.append(Issue((*path, key), message, loc))
             continue
         if canonical in spelled:
@@ -84,6 +84,19 @@ def _mapping(node: LocDict, slot: Any, path: tuple[str | int, ...], issues: list
     return out
 
 
-def _unknown(key: str, names: list[str]) -> str:
+def _unknown(key: str, names: list[str], slot: Any) -> str:
     hint = did_you_mean(key, names)
-    return f"unknown key '{key}'{hint or '; expected one of ' + ', '.join(names)}"
+    if not hint:
+        nested = _nested_home(key, names, slot)
+        hint = f"; it belongs under '{nested}'" if nested else "; expected one of " + ", ".join(names)
+    return f"unknown key '{key}'{hint}"
+
+
+def _nested_home(key: str, names: list[str], slot: Any) -> str | None:
+    """The field one level down whose spec knows ``key`` (``Optimizer`` for LearningRate)."""
+    for name in names:
+        inner = slot_of(slot.field(name))
+        for cls in inner.models:
+            if key.lower() in key_table(cls):
+                return f"{name}.{key_table(cls)[key.lower()]}"
+    return None

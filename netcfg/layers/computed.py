@@ -16,6 +16,8 @@ from netcfg.layers.activations import (
 from netcfg.layers.common import (
     LayerKind,
     LayerKindName,
+    LayerType,
+    LayerTypeName,
     SharedWeightSpec,
     SparsenessPenaltySpec,
     WeightInitSpec,
@@ -75,11 +77,20 @@ class ComputedLayerSpec(SpecBase):
     }
 
     Name: LayerName = spec_field(
+        positional=True,
         description="Unique name of the layer (default: Kind and index, e.g. 'Hidden1')."
     )
     Kind: LayerKindName = spec_field(
+        positional=True,
         description="Input, Hidden or Output (default: first layer Input, last Output, "
         "the others Hidden)."
+    )
+    Type: LayerTypeName = spec_field(
+        LayerType.FullyConnected, description="FullyConnected (default), Convolutional or Pooling."
+    )
+    N: Width = spec_field(
+        description="Width: an integer, up to four dimensions [x, y, z, w], or \"auto\" "
+        "(Output layers) to take it from the DataSet."
     )
     DataSet: str | None = spec_field(
         None, description="Output layers: name of the dataset holding the targets."
@@ -133,6 +144,8 @@ class ComputedLayerSpec(SpecBase):
             raise spec_error("DataSet is only allowed on Input and Output layers")
         if len(self.Source) > 4:
             raise spec_error(f"a layer has at most 4 sources (got {len(self.Source)})")
+        if self.N == "auto" and self.Kind is not LayerKind.Output:
+            raise spec_error("N \"auto\" is only allowed on Input and Output layers")
         return self
 
 
@@ -152,10 +165,6 @@ def _penalty_object(value: Any) -> Any:
 class WeightedLayerSpec(ComputedLayerSpec):
     """Keys of layers with weights (FullyConnected and Convolutional)."""
 
-    N: Width = spec_field(
-        description="Width: an integer, up to four dimensions [x, y, z, w], or \"auto\" "
-        "(Output layers) to take it from the DataSet."
-    )
     WeightInit: WeightInitSpec = spec_field(
         WeightInitSpec(), description="Initialization of the incoming weights and biases."
     )
@@ -191,8 +200,6 @@ class WeightedLayerSpec(ComputedLayerSpec):
             for key in ("BatchNormalization", "SparsenessPenalty"):
                 if getattr(self, key):
                     raise spec_error(f"{key} is only allowed on Hidden layers")
-        if self.N == "auto" and self.Kind is not LayerKind.Output:
-            raise spec_error("N \"auto\" is only allowed on Input and Output layers")
         return self
 
 

@@ -177,4 +177,5 @@ def _network(spec: ModelSpec, order: Sequence[str], built: Mapping[str, Built]) 
         outputs={layer.Name: layer.DataSet for layer in spec.layers_of_kind(LayerKind.Output)},
         losses=losses,
         penalties=penalties,
+        shapes={name: built[name].shape.dims for name in order},
     )

@@ -55,6 +55,7 @@ class Network(nn.Module):
         outputs: per Output layer, the DataSet of its targets.
         losses: per Output layer, its loss module ``(a, target, z=, weight=) -> scalar``.
         penalties: per layer, a penalty module ``(a) -> scalar`` (sparseness).
+        shapes: per layer, the dimensions of its output for one example.
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class Network(nn.Module):
         outputs: Mapping[str, str],
         losses: Mapping[str, nn.Module],
         penalties: Mapping[str, nn.Module] | None = None,
+        shapes: Mapping[str, tuple[int, ...]] | None = None,
     ):
         super().__init__()
         self.layers = nn.ModuleDict(layers)
@@ -78,6 +80,7 @@ class Network(nn.Module):
         self.skips = {k: list(v) for k, v in skips.items()}
         self.inputs = dict(inputs)
         self.outputs = dict(outputs)
+        self.shapes = dict(shapes or {})
 
     def forward(
         self,

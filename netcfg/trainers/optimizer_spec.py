@@ -55,19 +55,16 @@ def _mu(default: float, meaning: str, aliases: list[str]) -> Any:
     return spec_field(default, ge=0.0, lt=1.0, aliases=aliases, description=meaning)
 
 
-class _OptimizerBase(SpecBase):
-    L1: float = spec_field(
-        0.0, ge=0.0, aliases=["Lambda1"],
-        description="L1 penalty (DSSTNE's lambda1): the update uses g + L1 * sign(w).",
-    )
-
-
-class SGDSpec(_OptimizerBase):
+class SGDSpec(SpecBase):
     """Plain SGD: w -= LearningRate * g."""
 
     Type: OptimizerKindName = spec_field(OptimizerKind.SGD, description="SGD.")
     LearningRate: float = _learning_rate(0.025)
     WeightDecay: float = _weight_decay(0.0)
+    L1: float = spec_field(
+        0.0, ge=0.0, aliases=["Lambda1"],
+        description="L1 penalty (DSSTNE's lambda1): the update uses g + L1 * sign(w).",
+    )
 
 
 class MomentumSpec(SGDSpec):

@@ -1,0 +1,7 @@
+"""``python -m netcfg``: the command line."""
+
+import sys
+
+from netcfg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""The ``netcfg`` command line: thin argparse subcommands over the library.
+
+Errors in user input (configs, data) print one line per problem and exit with status 2,
+without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from netcfg import __version__
+from netcfg.commands import render, schema, validate
+from netcfg.errors import NetcfgError
+
+__all__ = ["build_parser", "main"]
+
+EPILOG = """examples:
+  netcfg validate model.json --data ratings.tsv
+  netcfg render model.yaml --set Layers.Hidden.N=256
+  netcfg schema > netcfg.schema.json
+
+run 'netcfg COMMAND --help' for the options of a command.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser = argparse.ArgumentParser(
+        prog="netcfg", parents=[common],
+        description="Declarative deep networks for sparse recommender data: DSSTNE's config "
+        "language on PyTorch.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"netcfg {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in (validate, render, schema):
+        command.add_parser(subparsers, [common])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except NetcfgError as err:
+        if args.debug:
+            traceback.print_exc()
+        print(err, file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: say so briefly, the traceback is one flag away
+        if args.debug:
+            raise
+        print(f"netcfg: internal error: {err!r} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

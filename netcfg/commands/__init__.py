@@ -1,0 +1,1 @@
+"""Subcommands of the ``netcfg`` command line, one module each."""

@@ -1,0 +1,115 @@
+"""``netcfg validate``: check a config and, when widths are known, compile it on meta."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import torch
+
+from netcfg.commands.common import add_config_arguments
+from netcfg.config import load_config
+from netcfg.data.probe import dataset_width
+from netcfg.data.spec import Orientation
+from netcfg.errors import ConfigError, Issue, Location
+from netcfg.networks.compile import compile_network
+from netcfg.networks.spec import ModelSpec
+from netcfg.networks.summary import format_table, layer_rows
+
+__all__ = ["add_parser", "data_widths", "unknown_widths"]
+
+EPILOG = """examples:
+  netcfg validate model.json
+  netcfg validate model.json --set Layers.Input.N=1682 --set Layers.Output.N=1682
+  netcfg validate model.yaml --data ../shared/data/ml-100k/u1.base
+  netcfg validate model.json --data gl_input=ratings.tsv --data gl_output=ratings.tsv
+
+exit status: 0 valid, 2 invalid (one line per problem: FILE:LINE: JSON.path: message)
+"""
+
+
+def _datasets(spec: ModelSpec) -> list[str]:
+    return list(dict.fromkeys(
+        layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None)
+    ))
+
+
+def data_widths(spec: ModelSpec, data: Sequence[str]) -> dict[str, int]:
+    """Widths of the DataSets from ``--data PATH`` / ``--data NAME=PATH`` arguments.
+
+    A bare PATH serves every DataSet not named otherwise; orientation comes from the
+    config's ``Data`` entry of the DataSet (user-based by default).
+
+    Raises:
+        ConfigError: a NAME that no layer uses.
+        DataError: a file that cannot be read.
+    """
+    datasets = _datasets(spec)
+    named: dict[str, str] = {}
+    default = None
+    for text in data:
+        name, sep, path = text.partition("=")
+        if sep and name in datasets:
+            named[name] = path
+        elif sep and not name.strip().startswith((".", "/")) and "/" not in name:
+            raise ConfigError([Issue((), f"no layer uses DataSet '{name}' (DataSets: "
+                                     f"{', '.join(datasets)})", Location(f"--data {text}"))])
+        else:
+            default = text
+    widths = {}
+    for name in datasets:
+        path = named.get(name, default)
+        if path is not None:
+            source = spec.Data.get(name)
+            orientation = source.Orientation if source is not None else Orientation.User
+            widths[name] = dataset_width(path, orientation)
+    return widths
+
+
+def unknown_widths(spec: ModelSpec, widths: dict[str, int]) -> list[str]:
+    """DataSets whose width an ``"auto"`` layer needs but nothing gives."""
+    stated = {layer.DataSet for layer in spec.Layers
+              if getattr(layer, "DataSet", None) and getattr(layer, "N", None) not in (None, "auto")}
+    return [
+        name for name in _datasets(spec)
+        if name not in widths and name not in stated and any(
+            getattr(layer, "N", None) == "auto" and layer.DataSet == name for layer in spec.Layers
+        )
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate, compile on the meta device when possible, print the layer table."""
+    spec = load_config(args.config, args.overrides)
+    widths = data_widths(spec, args.data)
+    missing = unknown_widths(spec, widths)
+    if missing:
+        print(f"{args.config}: valid ({len(spec.Layers)} layers); not compiled: the width of "
+              f"DataSet {', '.join(repr(m) for m in missing)} is unknown (give --data PATH, "
+              "or --set Layers.<name>.N=WIDTH)")
+        print(format_table(layer_rows(spec), None))
+        return 0
+    with torch.device("meta"):
+        network = compile_network(spec, widths)
+    total = sum(p.numel() for p in network.parameters())
+    print(f"{args.config}: valid ({len(spec.Layers)} layers); compiled")
+    print(format_table(layer_rows(spec, network), total))
+    return 0
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "validate", parents=parents, help="check a config (and compile it when widths are known)",
+        description="Validate a config. When every \"auto\" width is known (from --data or "
+        "--set), also compile the network on the meta device (no memory is allocated) and "
+        "print each layer's shape and parameter count.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_config_arguments(parser)
+    parser.add_argument(
+        "--data", action="append", default=[], metavar="[NAME=]PATH",
+        help="data file giving the widths of \"auto\" layers; NAME=PATH binds one DataSet "
+        "(repeatable)",
+    )
+    parser.set_defaults(run=run)

@@ -1,0 +1,40 @@
+"""The JSON Schema of the config language, for editors (``netcfg schema``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netcfg.networks.spec import ModelSpec
+
+__all__ = ["config_json_schema"]
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _any_of(node: Any) -> Any:
+    """Replace ``oneOf`` by ``anyOf``: a layer without Kind may fit several members."""
+    if isinstance(node, dict):
+        return {("anyOf" if k == "oneOf" else k): _any_of(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_any_of(item) for item in node]
+    return node
+
+
+def config_json_schema() -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) accepting every config the loader accepts.
+
+    Keys match case-insensitively and under DSSTNE's aliases (``patternProperties``),
+    enum values likewise; every field carries a description.
+
+    Example:
+        >>> config_json_schema()["title"]
+        'netcfg config'
+    """
+    schema = _any_of(ModelSpec.model_json_schema(mode="validation"))
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "netcfg config",
+        "description": "A network description in DSSTNE's layer definition language, with "
+        "netcfg's Training, Data, Evaluation and Extends sections.",
+        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+    }

@@ -1,0 +1,1 @@
+"""Training: the Training and Evaluation specs, optimizers, the generic loop."""
