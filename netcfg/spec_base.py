@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 ALIASES_EXTRA = "x-aliases"
-POSITIONAL = "x-positional"
 
 
 def close_match(word: str, candidates: Iterable[str]) -> str | None:
@@ -60,7 +59,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
 
 def spec_error(message: str) -> PydanticCustomError:
     """A validation error whose message is printed exactly as given."""
-    return PydanticCustomError("netcfg", message.replace("{", "{{").replace("}", "}}"))
+    return PydanticCustomError("netcfg", message)
 
 
 def _case_insensitive_regex(words: Iterable[str]) -> str:
@@ -75,31 +74,20 @@ def _case_insensitive_regex(words: Iterable[str]) -> str:
 def _add_spelling_patterns(schema: dict[str, Any], cls: type[BaseModel]) -> None:
     """JSON Schema hook: accept every case variant and alias of each key.
 
-    Each key gets a case-insensitive ``patternProperties`` entry; a required key is
-    required in any spelling ("some property name matches"), and keys the loader fills
-    from a layer's position are not required at all.
+    Each key gets a case-insensitive ``patternProperties`` entry. No key is required: a
+    config may inherit any key through ``Extends``, and the loader reports missing ones.
     """
     patterns: dict[str, Any] = {}
-    spellings: dict[str, str] = {}
     for name, info in cls.model_fields.items():
         prop = schema.get("properties", {}).get(name)
         if prop is None:
             continue
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         prop.pop(ALIASES_EXTRA, None)
-        prop.pop(POSITIONAL, None)
-        spellings[name] = _case_insensitive_regex([name, *extra.get(ALIASES_EXTRA, [])])
-        patterns[spellings[name]] = dict(prop)
-        if extra.get(POSITIONAL) and name in schema.get("required", []):
-            schema["required"].remove(name)
+        patterns[_case_insensitive_regex([name, *extra.get(ALIASES_EXTRA, [])])] = dict(prop)
     if patterns:
         schema["patternProperties"] = patterns
-    required = schema.pop("required", [])
-    if required:
-        schema["allOf"] = [
-            {"not": {"propertyNames": {"not": {"pattern": spellings[name]}}}}
-            for name in required
-        ]
+    schema.pop("required", None)
 
 
 class SpecBase(BaseModel):
@@ -151,7 +139,6 @@ def spec_field(
     *,
     description: str,
     aliases: Iterable[str] = (),
-    positional: bool = False,
     **kw: Any,
 ):
     """A pydantic ``Field`` with a description and DSSTNE aliases for its key.
@@ -160,16 +147,10 @@ def spec_field(
         default: the default value (``...``: required).
         description: what the key means; it is shown in the JSON Schema.
         aliases: other spellings DSSTNE accepts for the key.
-        positional: the loader fills the key from the layer's position when it is missing
-            (``Kind``, ``Name``), so the JSON Schema does not require it.
         **kw: other ``Field`` arguments (constraints such as ``ge``).
     """
-    extra: dict[str, Any] = {}
-    if aliases:
-        extra[ALIASES_EXTRA] = list(aliases)
-    if positional:
-        extra[POSITIONAL] = True
-    return Field(default, description=description, json_schema_extra=extra or None, **kw)
+    extra = {ALIASES_EXTRA: list(aliases)} if aliases else None
+    return Field(default, description=description, json_schema_extra=extra, **kw)
 
 
 @functools.cache

@@ -31,6 +31,7 @@ class UnionInfo:
         describe: tag -> phrase naming the member in messages (``"an Input layer"``).
         shorthand: whether a bare string stands for ``{key: string}``.
         rejected: lower-cased tag spelling -> message, for spellings refused with advice.
+        tag_of: maps a canonical-key mapping to its tag (an unknown string if invalid).
     """
 
     name: str
@@ -41,6 +42,7 @@ class UnionInfo:
     describe: Mapping[str, str]
     shorthand: bool
     rejected: Mapping[str, str]
+    tag_of: Callable[[Mapping[str, Any]], str | None]
 
 
 _UNIONS: dict[str, UnionInfo] = {}
@@ -93,6 +95,7 @@ def tagged_union(
     _UNIONS[name] = UnionInfo(
         name, key, what, dict(members), spellings, dict(describe), shorthand,
         {k.lower(): v for k, v in (rejected or {}).items()},
+        tag_of,
     )
     return annotated
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netcfg.config.navigate import slot_of
+from netcfg.config.navigate import Slot, slot_of
 from netcfg.config.tree import LocDict, LocList
 from netcfg.errors import Issue
 from netcfg.spec_base import did_you_mean, key_table
@@ -55,10 +55,23 @@ def canonicalize(
     return node
 
 
+def _members(node: LocDict, slot: Any) -> tuple:
+    """The spec classes that apply to ``node``: its union member when the tag says which."""
+    if slot.union is None:
+        return slot.models
+    table: dict[str, str] = {}
+    for cls in slot.models:
+        table.update(key_table(cls))
+    rough = {table[k.lower()]: v for k, v in node.items() if k.lower() in table}
+    member = slot.union.members.get(slot.union.tag_of(rough) or "")
+    return (member,) if member is not None else slot.models
+
+
 def _mapping(node: LocDict, slot: Any, path: tuple[str | int, ...], issues: list[Issue]) -> LocDict:
     table: dict[str, str] = {}
     rejected: dict[str, str] = {}
-    for cls in slot.models:
+    members = _members(node, slot)
+    for cls in members:
         table.update(key_table(cls))
         rejected.update(cls.rejected_keys)
     names = list(dict.fromkeys(table.values()))
@@ -79,7 +92,8 @@ def _mapping(node: LocDict, slot: Any, path: tuple[str | int, ...], issues: list
             ))
             continue
         spelled[canonical] = key
-        child = canonicalize(value, slot.field(canonical), (*path, canonical), issues)
+        child = canonicalize(value, Slot(models=members).field(canonical), (*path, canonical),
+                             issues)
         out.put(canonical, child, loc)
     return out
 

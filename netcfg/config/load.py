@@ -89,6 +89,8 @@ def validate_tree(tree: LocDict, overrides: Sequence[str] = (),
         overrides: ``KEY=VALUE`` strings.
         issues: problems found while loading, reported together with validation's.
     """
+    if any(issue.path == ("Extends",) for issue in issues):
+        raise ConfigError(issues)  # without its base, the config is incomplete
     issues = [*issues, *apply_overrides(tree, overrides, ModelSpec)]
     _fill_names(tree)
     try:

@@ -116,14 +116,18 @@ def _apply(tree: LocDict, segments: list[str], value: Any, root: Any, where: Loc
         if last:
             _put(node, key, canonicalize(value, annotation, path, issues), where)
             return
+        inner = slot_of(annotation)
         child = node[key] if _has(node, key) else None
-        shorthand = slot_of(annotation).shorthand
-        if isinstance(child, str) and shorthand:
-            child = located({shorthand: child}, where)
+        if isinstance(child, str) and inner.shorthand:
+            child = located({inner.shorthand: child}, where)
             _put(node, key, child, where)
-        elif not isinstance(child, LocDict | LocList):
+        elif child is None and (inner.models or inner.values is not None):
             child = LocDict(loc=where)
             _put(node, key, child, where)
+        if not isinstance(child, LocDict | LocList):
+            issues.append(Issue(path, f"'{segments[position + 1]}' cannot be set: this value "
+                                "is not an object", where))
+            return
         node = child
 
 

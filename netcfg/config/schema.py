@@ -24,7 +24,9 @@ def config_json_schema() -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) accepting every config the loader accepts.
 
     Keys match case-insensitively and under DSSTNE's aliases (``patternProperties``),
-    enum values likewise; every field carries a description.
+    enum values likewise; every field carries a description. No key is required, since a
+    config may inherit any of them through ``Extends``: missing keys are the loader's to
+    report.
 
     Example:
         >>> config_json_schema()["title"]

@@ -26,7 +26,7 @@ from netcfg.layers.common import (
 from netcfg.layers.dropout import create_dropout
 from netcfg.layers.input import LayerName
 from netcfg.layers.registry import BuildContext, Shape
-from netcfg.spec_base import SpecBase, names_type, spec_error, spec_field
+from netcfg.spec_base import OneOrMany, SpecBase, names_type, spec_error, spec_field
 
 __all__ = [
     "ComputedLayerSpec",
@@ -77,11 +77,9 @@ class ComputedLayerSpec(SpecBase):
     }
 
     Name: LayerName = spec_field(
-        positional=True,
         description="Unique name of the layer (default: Kind and index, e.g. 'Hidden1')."
     )
     Kind: LayerKindName = spec_field(
-        positional=True,
         description="Input, Hidden or Output (default: first layer Input, last Output, "
         "the others Hidden)."
     )
@@ -150,7 +148,9 @@ class ComputedLayerSpec(SpecBase):
 
 
 def _one_or_many_objects(value: Any) -> Any:
-    return (value,) if isinstance(value, dict) else value
+    if isinstance(value, dict):
+        return (value,)
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _penalty_object(value: Any) -> Any:
@@ -169,7 +169,7 @@ class WeightedLayerSpec(ComputedLayerSpec):
         WeightInitSpec(), description="Initialization of the incoming weights and biases."
     )
     SharedWeights: Annotated[
-        tuple[SharedWeightSpec, ...], BeforeValidator(_one_or_many_objects)
+        tuple[SharedWeightSpec, ...], BeforeValidator(_one_or_many_objects), OneOrMany()
     ] = spec_field(
         (), description="Connections whose weights this layer reuses (object or array)."
     )

@@ -36,11 +36,9 @@ class InputLayerSpec(SpecBase):
     """A layer that receives a dataset."""
 
     Name: LayerName = spec_field(
-        positional=True,
         description="Unique name of the layer (default: Kind and index, e.g. 'Input0')."
     )
     Kind: LayerKindName = spec_field(
-        positional=True,
         description="Input, Hidden or Output (default: first layer Input, last Output, "
         "the others Hidden)."
     )

@@ -201,9 +201,9 @@ class ModelSpec(SpecBase):
     )
     LocalResponseNormalization: LocalResponseNormalizationSpec = spec_field(
         LocalResponseNormalizationSpec(), aliases=["LRN"],
-        description="Parameters of LRN pooling.",
+        description="k, n, alpha and beta of local response normalization (LRN pooling).",
     )
-    MaxOut: MaxOutSpec = spec_field(MaxOutSpec(), description="Parameters of Maxout pooling.")
+    MaxOut: MaxOutSpec = spec_field(MaxOutSpec(), description="k of Maxout pooling.")
     SparsenessPenalty: SparsenessPenaltySpec = spec_field(
         SparsenessPenaltySpec(),
         description="KL sparseness penalty on Hidden layers marked Sparse (on if beta > 0).",
