@@ -84,7 +84,10 @@ def _references(spec: ModelSpec) -> Iterator[Issue]:
 
 
 def _cycles(spec: ModelSpec) -> Iterator[Issue]:
-    edges = {layer.Name: layer_dependencies(layer) for layer in spec.Layers}
+    edges = {  # self-references are reported by _references
+        layer.Name: [d for d in layer_dependencies(layer) if d != layer.Name]
+        for layer in spec.Layers
+    }
     cycle = find_cycle(edges)
     if cycle:
         index = next(i for i, layer in enumerate(spec.Layers) if layer.Name == cycle[0])

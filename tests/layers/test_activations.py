@@ -131,9 +131,7 @@ def test_linearmax_is_min_of_x_and_cap(cap):
 def test_relumax_and_linearmax_default_cap_is_six():
     x = torch.tensor([-3.0, 3.0, 9.0])
     torch.testing.assert_close(create_activation(Act.ReluMax)(x), torch.tensor([0.0, 3.0, 6.0]))
-    torch.testing.assert_close(
-        create_activation(Act.LinearMax)(x), torch.tensor([-3.0, 3.0, 6.0])
-    )
+    torch.testing.assert_close(create_activation(Act.LinearMax)(x), torch.tensor([-3.0, 3.0, 6.0]))
 
 
 def test_every_kind_has_a_module_and_keeps_the_shape():

@@ -52,8 +52,10 @@ def test_multi_source_sum_bias_and_skips():
             z[b, j] = total
     torch.testing.assert_close(out, torch.tanh(z), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(
-        layer.preactivate([x0, SparseBatch.from_dense(x1), x2], [skip_a, skip_b]), z,
-        rtol=1e-5, atol=1e-5,
+        layer.preactivate([x0, SparseBatch.from_dense(x1), x2], [skip_a, skip_b]),
+        z,
+        rtol=1e-5,
+        atol=1e-5,
     )
 
 
@@ -110,8 +112,9 @@ def test_batch_norm_is_applied_to_the_preactivation():
 
 def test_dropout_after_activation_in_training_only():
     torch.manual_seed(8)
-    layer = FullyConnected([4], 1000, activation=nn.Sigmoid(),
-                           dropout=FillDropout(0.5, fill=0.5, scale=1.0))
+    layer = FullyConnected(
+        [4], 1000, activation=nn.Sigmoid(), dropout=FillDropout(0.5, fill=0.5, scale=1.0)
+    )
     with torch.no_grad():
         layer.projections[0].weight.fill_(1.0)
     x = torch.ones(2, 4)  # every activation is sigmoid(4), not 0.5
@@ -121,8 +124,9 @@ def test_dropout_after_activation_in_training_only():
     out = layer(x)
     dropped = out == 0.5
     assert dropped.float().mean().item() == pytest.approx(0.5, abs=0.05)
-    torch.testing.assert_close(out[~dropped], torch.sigmoid(torch.tensor(4.0)).expand(
-        int((~dropped).sum())))
+    torch.testing.assert_close(
+        out[~dropped], torch.sigmoid(torch.tensor(4.0)).expand(int((~dropped).sum()))
+    )
 
 
 # ---------------------------------------------------------------- DeltaNorm
@@ -204,10 +208,7 @@ def test_delta_norm_is_off_in_eval_and_when_zero():
 def test_weight_norm_caps_each_output_units_incoming_column():
     layer = FullyConnected([4], 3, weight_norm=1.0)
     w = torch.tensor(
-        [[3.0, 0.1, 0.0],
-         [4.0, 0.2, 0.6],
-         [0.0, 0.2, 0.8],
-         [0.0, 0.0, 0.0]]
+        [[3.0, 0.1, 0.0], [4.0, 0.2, 0.6], [0.0, 0.2, 0.8], [0.0, 0.0, 0.0]]
     )  # column norms 5, 0.3, 1.0
     with torch.no_grad():
         layer.projections[0].weight.copy_(w)

@@ -1,4 +1,4 @@
-"""Weight initialization schemes (dsstne.md §1 "WeightInit schemes") on a [fan_in, fan_out] weight."""
+"""Weight initialization schemes (dsstne.md §1) on a [fan_in, fan_out] weight."""
 
 from __future__ import annotations
 

@@ -95,9 +95,7 @@ def test_cosine_of_an_empty_row_is_zero_not_nan():
 
 def test_multidimensional_sources_are_flattened():
     xs = [x.view(5, 2, 3) for x in sources(2, seed=40)]
-    torch.testing.assert_close(
-        PairwiseScore()(xs), manual([x.reshape(5, 6) for x in xs], dot)
-    )
+    torch.testing.assert_close(PairwiseScore()(xs), manual([x.reshape(5, 6) for x in xs], dot))
 
 
 def test_skips_are_added_before_the_activation():

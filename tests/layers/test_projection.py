@@ -56,8 +56,13 @@ def csr(rows: list[list[tuple[int, float]]], cols: int, indicator: bool = False)
 
 @pytest.mark.parametrize(
     ("batch", "cols", "out", "density", "seed"),
-    [(1, 10, 4, 0.5, 0), (5, 30, 7, 0.1, 1), (8, 100, 3, 0.05, 2), (16, 13, 1, 0.7, 3),
-     (3, 1, 5, 1.0, 4)],
+    [
+        (1, 10, 4, 0.5, 0),
+        (5, 30, 7, 0.1, 1),
+        (8, 100, 3, 0.05, 2),
+        (16, 13, 1, 0.7, 3),
+        (3, 1, 5, 1.0, 4),
+    ],
 )
 def test_sparse_projection_equals_dense_matmul(batch, cols, out, density, seed):
     x = random_sparse(batch, cols, density, seed)
@@ -151,8 +156,9 @@ def test_weight_gradient_from_sparse_equals_dense(transposed_view):
     absent = (x != 0).sum(dim=0) == 0
     assert absent[5] and absent[39] and not absent[0]
     assert absent.sum() > 5  # a sparse batch leaves many features out
-    assert torch.equal(w_sparse.grad[absent], torch.zeros(int(absent.sum()), out,
-                                                          dtype=torch.float64))
+    assert torch.equal(
+        w_sparse.grad[absent], torch.zeros(int(absent.sum()), out, dtype=torch.float64)
+    )
     assert (w_sparse.grad[~absent].abs().sum(dim=1) > 0).all()
 
 
