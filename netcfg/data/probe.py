@@ -16,6 +16,8 @@ from netcfg.errors import DataError, Location
 __all__ = ["dataset_width"]
 
 _SEPARATORS = re.compile(r"::|\t|,|\s+")
+_HEADER_WORDS = {"user", "userid", "item", "itemid", "movieid", "rating", "value", "timestamp",
+                 "time", "sample", "feature"}
 
 
 def dataset_width(path: str | Path, orientation: Orientation = Orientation.User) -> int:
@@ -37,27 +39,43 @@ def dataset_width(path: str | Path, orientation: Orientation = Orientation.User)
                         Location(str(path)))
     column = 1 if orientation is Orientation.User else 0
     seen: set[str] = set()
-    try:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                text = line.strip()
-                if not text or text.startswith("#"):
-                    continue
-                if "\t" in text and ":" in text.split("\t", 1)[1]:
-                    _dsstne_line(text, orientation, seen, Location(str(path), number))
-                    continue
-                fields = _SEPARATORS.split(text)
-                if len(fields) < 2:
-                    raise DataError(f"expected at least 'user item' fields, got {text[:80]!r}",
-                                    Location(str(path), number))
-                if number == 1 and not fields[0].isdigit() and not fields[1].isdigit():
-                    continue  # a header such as userId,movieId,rating,timestamp
-                seen.add(fields[column])
-    except UnicodeDecodeError as err:
-        raise DataError(f"not UTF-8 text (byte {err.start})", Location(str(path))) from None
+    offset = 0
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            where = Location(str(path), number)
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as err:
+                raise DataError(f"not UTF-8 text (byte {offset + err.start})", where) from None
+            offset += len(raw)
+            if not text or text.startswith("#"):
+                continue
+            if "\t" in text and ":" in text.split("\t", 1)[1]:
+                _dsstne_line(text, orientation, seen, where)
+                continue
+            fields = _SEPARATORS.split(text)
+            if len(fields) < 2:
+                raise DataError(f"expected at least 'user item' fields, got {text[:80]!r}", where)
+            if number == 1 and _is_header(fields):
+                continue
+            seen.add(fields[column])
     if not seen:
         raise DataError("no interactions in file", Location(str(path)))
     return len(seen)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_header(fields: list[str]) -> bool:
+    """A first line such as ``userId,movieId,rating,timestamp``: named columns, no data."""
+    named = any(f.lower().replace("_", "") in _HEADER_WORDS for f in fields)
+    return named or (len(fields) >= 3 and not _is_number(fields[2]))
 
 
 def _dsstne_line(text: str, orientation: Orientation, seen: set[str], where: Location) -> None:

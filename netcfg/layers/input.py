@@ -86,7 +86,8 @@ def denoise(batch: SparseBatch, p: float) -> SparseBatch:
     counts = torch.bincount(batch.row_ids()[keep], minlength=batch.batch_size)
     offsets = torch.zeros_like(batch.offsets)
     offsets[1:] = torch.cumsum(counts, 0)
-    values = batch.values_or_ones()[keep] / (1.0 - p)
+    dtype = batch.values.dtype if batch.values is not None else torch.float32
+    values = batch.values_or_ones(dtype)[keep] / (1.0 - p)
     return SparseBatch(offsets, batch.indices[keep], values, batch.num_columns)
 
 

@@ -150,11 +150,6 @@ def test_non_utf8_file(tmp_path):
     assert str(path) in str(info.value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: dataset_width reports a non-UTF-8 file without the line of the bad byte "
-    "(Location has no line), unlike other per-line errors",
-    strict=True,
-)
 def test_non_utf8_error_names_the_line(tmp_path):
     path = tmp_path / "latin1.tsv"
     path.write_bytes(b"1\t10\t5\n2\t11\t4\n3\tcaf\xe9\t4\n")
@@ -163,11 +158,6 @@ def test_non_utf8_error_names_the_line(tmp_path):
     assert f"{path}:3" in str(info.value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: dataset_width reports UnicodeDecodeError.start as the byte position, but "
-    "that is relative to the decoded chunk (~8 KiB), not to the file",
-    strict=True,
-)
 def test_non_utf8_byte_position_is_counted_from_the_file_start(tmp_path):
     path = tmp_path / "big.tsv"
     good = b"1\t2\t3\n" * 5000  # 30,000 bytes
@@ -183,3 +173,8 @@ def test_no_data(tmp_path, text):
     with pytest.raises(DataError, match="no interactions") as info:
         dataset_width(path)
     assert str(path) in str(info.value)
+
+
+def test_first_line_with_string_ids_is_data_not_a_header(tmp_path):
+    path = write(tmp_path, "ids.tsv", "u1\tiA\t3\nu2\tiB\t4\n")
+    assert dataset_width(path) == 2

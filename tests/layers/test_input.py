@@ -175,11 +175,6 @@ def test_dense_input_without_dropout_is_unchanged_in_training():
     assert torch.equal(InputLayer().train()(x), x)
 
 
-@pytest.mark.xfail(
-    reason="BUG: denoise() rebuilds values with values_or_ones() (float32 default), so a "
-    "float64 batch comes back float32 and denoise(batch, 0.0) is not the identity",
-    strict=True,
-)
 def test_denoise_keeps_the_values_dtype():
     dense = torch.tensor([[0.0, 1.1], [2.2, 0.0]], dtype=torch.float64)
     batch = SparseBatch.from_dense(dense)
