@@ -31,10 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     parser = argparse.ArgumentParser(
-        prog="netcfg", parents=[common],
+        prog="netcfg",
+        parents=[common],
         description="Declarative deep networks for sparse recommender data: DSSTNE's config "
         "language on PyTorch.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"netcfg {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -59,8 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug: say so briefly, the traceback is one flag away
         if args.debug:
             raise
-        print(f"netcfg: internal error: {err!r} (run with --debug for the traceback)",
-              file=sys.stderr)
+        print(
+            f"netcfg: internal error: {err!r} (run with --debug for the traceback)", file=sys.stderr
+        )
         return 1
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import enum
 import functools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, ClassVar
@@ -35,6 +36,7 @@ __all__ = [
     "key_table",
     "names_type",
     "rejected_key_message",
+    "shown",
     "spec_enum",
     "spec_error",
     "spec_field",
@@ -57,6 +59,15 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f"; did you mean '{match}'?" if match else ""
 
 
+def shown(value: Any) -> str:
+    """A value as a user wrote it in JSON (``"yes"``, ``[1, 2]``), shortened if long."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def spec_error(message: str) -> PydanticCustomError:
     """A validation error whose message is printed exactly as given."""
     return PydanticCustomError("netcfg", message)
@@ -64,9 +75,7 @@ def spec_error(message: str) -> PydanticCustomError:
 
 def _case_insensitive_regex(words: Iterable[str]) -> str:
     def one(word: str) -> str:
-        return "".join(
-            f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word
-        )
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
 
     return "^(?:" + "|".join(one(w) for w in words) + ")$"
 
@@ -206,8 +215,9 @@ def spec_enum(
             return table[key]
         hint = did_you_mean(value, spellings)
         raise spec_error(
-            f"unknown {what} '{value}'{hint}" if hint else
-            f"unknown {what} '{value}'; expected one of {_listing(enum_cls)}"
+            f"unknown {what} '{value}'{hint}"
+            if hint
+            else f"unknown {what} '{value}'; expected one of {_listing(enum_cls)}"
         )
 
     json_schema = {
@@ -243,8 +253,6 @@ def _one_or_many(value: Any) -> Any:
 names_type = Annotated[
     tuple[str, ...],
     BeforeValidator(_one_or_many),
-    WithJsonSchema(
-        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-    ),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
 ]
 """A layer name or a list of names (``Source``, ``Skip``), held as a tuple."""

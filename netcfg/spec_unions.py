@@ -93,7 +93,13 @@ def tagged_union(
         shorthand_marker = StringShorthand(key)
         annotated = Annotated[annotated, BeforeValidator(shorthand_marker), shorthand_marker]
     _UNIONS[name] = UnionInfo(
-        name, key, what, dict(members), spellings, dict(describe), shorthand,
+        name,
+        key,
+        what,
+        dict(members),
+        spellings,
+        dict(describe),
+        shorthand,
         {k.lower(): v for k, v in (rejected or {}).items()},
         tag_of,
     )

@@ -36,11 +36,20 @@ def test_validate_compiles_with_data_widths(capsys, ml100k):
 def test_validate_with_named_data_and_item_orientation(capsys, ml100k, tmp_path):
     config = tmp_path / "item.json"
     data = json.loads(open(MOVIELENS).read())
-    data["Data"] = {"gl_input": {"Path": str(ml100k / "u1.base"), "Orientation": "Item"},
-                    "gl_output": {"Path": str(ml100k / "u1.base"), "Orientation": "Item"}}
+    data["Data"] = {
+        "gl_input": {"Path": str(ml100k / "u1.base"), "Orientation": "Item"},
+        "gl_output": {"Path": str(ml100k / "u1.base"), "Orientation": "Item"},
+    }
     config.write_text(json.dumps(data))
-    code, out, _ = run(capsys, "validate", str(config), "--data",
-                       f"gl_input={ml100k / 'u1.base'}", "--data", f"gl_output={ml100k / 'u1.base'}")
+    code, out, _ = run(
+        capsys,
+        "validate",
+        str(config),
+        "--data",
+        f"gl_input={ml100k / 'u1.base'}",
+        "--data",
+        f"gl_output={ml100k / 'u1.base'}",
+    )
     assert code == 0 and f"Total parameters: {257 * 943 + 128:,}" in out
 
 
@@ -52,16 +61,25 @@ def test_validate_without_widths_stays_symbolic(capsys):
 
 
 def test_validate_with_widths_from_set(capsys):
-    code, out, _ = run(capsys, "validate", MOVIELENS, "--set", "Layers.Input.N=1682",
-                       "--set", "Layers.Output.N=1682")
+    code, out, _ = run(
+        capsys,
+        "validate",
+        MOVIELENS,
+        "--set",
+        "Layers.Input.N=1682",
+        "--set",
+        "Layers.Output.N=1682",
+    )
     assert code == 0 and out.splitlines()[-1] == f"Total parameters: {257 * 1682 + 128:,}"
 
 
 def test_errors_exit_2_without_traceback(capsys):
     code, out, err = run(capsys, "validate", MOVIELENS, "--set", "Layers.Hidden.Activation=Sigmod")
     assert (code, out) == (2, "")
-    assert err == ("--set Layers.Hidden.Activation=Sigmod: Layers[1].Activation: unknown "
-                   "Activation 'Sigmod'; did you mean 'Sigmoid'?\n")
+    assert err == (
+        "--set Layers.Hidden.Activation=Sigmod: Layers[1].Activation: unknown "
+        "Activation 'Sigmod'; did you mean 'Sigmoid'?\n"
+    )
 
 
 def test_debug_shows_the_traceback(capsys):
@@ -75,8 +93,9 @@ def test_data_errors(capsys, tmp_path):
     code, _, err = run(capsys, "validate", MOVIELENS, "--data", str(bad))
     assert code == 2 and err.startswith(f"{bad}:2: expected at least 'user item' fields")
     code, _, err = run(capsys, "validate", MOVIELENS, "--data", "nope=x.tsv")
-    assert code == 2 and err == ("--data nope=x.tsv: no layer uses DataSet 'nope' (DataSets: "
-                                 "gl_input, gl_output)\n")
+    assert code == 2 and err == (
+        "--data nope=x.tsv: no layer uses DataSet 'nope' (DataSets: gl_input, gl_output)\n"
+    )
 
 
 def test_internal_errors_are_reported_briefly(capsys, monkeypatch):
@@ -86,13 +105,19 @@ def test_internal_errors_are_reported_briefly(capsys, monkeypatch):
     monkeypatch.setattr("netcfg.commands.validate.load_config", broken)
     code, _, err = run(capsys, "validate", MOVIELENS)
     assert code == 1
-    assert err == ("netcfg: internal error: RuntimeError('boom') (run with --debug for the "
-                   "traceback)\n")
+    assert err == (
+        "netcfg: internal error: RuntimeError('boom') (run with --debug for the traceback)\n"
+    )
 
 
 def test_render_round_trips(capsys, tmp_path):
-    code, out, _ = run(capsys, "render", str(EXAMPLES / "deeprec-netflix-full-tied.yaml"),
-                       "--set", "Layers.Code.N=256")
+    code, out, _ = run(
+        capsys,
+        "render",
+        str(EXAMPLES / "deeprec-netflix-full-tied.yaml"),
+        "--set",
+        "Layers.Code.N=256",
+    )
     assert code == 0
     rendered = tmp_path / "rendered.json"
     rendered.write_text(out)
@@ -114,7 +139,11 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_console_entry_point_help():
-    result = subprocess.run([sys.executable, "-m", "netcfg", "validate", "--help"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "netcfg", "validate", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "netcfg validate model.json --data" in result.stdout
     assert "exit status: 0 valid, 2 invalid" in result.stdout

@@ -27,10 +27,13 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(subparsers, parents) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
-        "render", parents=parents, help="print the resolved config as JSON",
+        "render",
+        parents=parents,
+        help="print the resolved config as JSON",
         description="Print the config with every default filled, Extends and --set applied "
         "and DSSTNE's canonical spellings, as JSON. Loading it again gives the same spec.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_arguments(parser)
     parser.set_defaults(run=run)

@@ -24,10 +24,13 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(subparsers, parents) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
-        "schema", parents=parents, help="print the JSON Schema of configs",
+        "schema",
+        parents=parents,
+        help="print the JSON Schema of configs",
         description="Print a JSON Schema (draft 2020-12) of the config language, with a "
         "description for every key, for editors to check and complete config files.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
     parser.set_defaults(run=run)

@@ -29,9 +29,9 @@ exit status: 0 valid, 2 invalid (one line per problem: FILE:LINE: JSON.path: mes
 
 
 def _datasets(spec: ModelSpec) -> list[str]:
-    return list(dict.fromkeys(
-        layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None)
-    ))
+    return list(
+        dict.fromkeys(layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None))
+    )
 
 
 def data_widths(spec: ModelSpec, data: Sequence[str]) -> dict[str, int]:
@@ -52,8 +52,15 @@ def data_widths(spec: ModelSpec, data: Sequence[str]) -> dict[str, int]:
         if sep and name in datasets:
             named[name] = path
         elif sep and not name.strip().startswith((".", "/")) and "/" not in name:
-            raise ConfigError([Issue((), f"no layer uses DataSet '{name}' (DataSets: "
-                                     f"{', '.join(datasets)})", Location(f"--data {text}"))])
+            raise ConfigError(
+                [
+                    Issue(
+                        (),
+                        f"no layer uses DataSet '{name}' (DataSets: {', '.join(datasets)})",
+                        Location(f"--data {text}"),
+                    )
+                ]
+            )
         else:
             default = text
     widths = {}
@@ -68,11 +75,17 @@ def data_widths(spec: ModelSpec, data: Sequence[str]) -> dict[str, int]:
 
 def unknown_widths(spec: ModelSpec, widths: dict[str, int]) -> list[str]:
     """DataSets whose width an ``"auto"`` layer needs but nothing gives."""
-    stated = {layer.DataSet for layer in spec.Layers
-              if getattr(layer, "DataSet", None) and getattr(layer, "N", None) not in (None, "auto")}
+    stated = {
+        layer.DataSet
+        for layer in spec.Layers
+        if getattr(layer, "DataSet", None) and getattr(layer, "N", None) not in (None, "auto")
+    }
     return [
-        name for name in _datasets(spec)
-        if name not in widths and name not in stated and any(
+        name
+        for name in _datasets(spec)
+        if name not in widths
+        and name not in stated
+        and any(
             getattr(layer, "N", None) == "auto" and layer.DataSet == name for layer in spec.Layers
         )
     ]
@@ -84,9 +97,11 @@ def run(args: argparse.Namespace) -> int:
     widths = data_widths(spec, args.data)
     missing = unknown_widths(spec, widths)
     if missing:
-        print(f"{args.config}: valid ({len(spec.Layers)} layers); not compiled: the width of "
-              f"DataSet {', '.join(repr(m) for m in missing)} is unknown (give --data PATH, "
-              "or --set Layers.<name>.N=WIDTH)")
+        print(
+            f"{args.config}: valid ({len(spec.Layers)} layers); not compiled: the width of "
+            f"DataSet {', '.join(repr(m) for m in missing)} is unknown (give --data PATH, "
+            "or --set Layers.<name>.N=WIDTH)"
+        )
         print(format_table(layer_rows(spec), None))
         return 0
     with torch.device("meta"):
@@ -100,16 +115,22 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(subparsers, parents) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
-        "validate", parents=parents, help="check a config (and compile it when widths are known)",
-        description="Validate a config. When every \"auto\" width is known (from --data or "
+        "validate",
+        parents=parents,
+        help="check a config (and compile it when widths are known)",
+        description='Validate a config. When every "auto" width is known (from --data or '
         "--set), also compile the network on the meta device (no memory is allocated) and "
         "print each layer's shape and parameter count.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_arguments(parser)
     parser.add_argument(
-        "--data", action="append", default=[], metavar="[NAME=]PATH",
-        help="data file giving the widths of \"auto\" layers; NAME=PATH binds one DataSet "
+        "--data",
+        action="append",
+        default=[],
+        metavar="[NAME=]PATH",
+        help='data file giving the widths of "auto" layers; NAME=PATH binds one DataSet '
         "(repeatable)",
     )
     parser.set_defaults(run=run)

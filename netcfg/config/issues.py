@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,20 +9,12 @@ from pydantic import ValidationError
 from netcfg.config.navigate import spec_path
 from netcfg.config.tree import locate
 from netcfg.errors import Issue
-from netcfg.spec_base import SpecBase, did_you_mean
+from netcfg.spec_base import SpecBase, did_you_mean, shown
 from netcfg.spec_unions import union_by_discriminator
 
 __all__ = ["validation_issues"]
 
 _OBJECT_TYPES = {"model_type", "model_attributes_type", "dict_type", "union_tag_not_found"}
-
-
-def _shown(value: Any) -> str:
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _message(error: dict[str, Any], path: tuple, tag: str | None) -> tuple[tuple, str]:
@@ -46,16 +37,16 @@ def _message(error: dict[str, Any], path: tuple, tag: str | None) -> tuple[tuple
         hint = did_you_mean(value, info.spellings)
         listing = "; expected one of " + ", ".join(info.spellings)
         return (*path, info.key), f"unknown {info.what} '{value}'{hint or listing}"
+    if kind == "bool_type":
+        return path, f"must be true or false (got {shown(error['input'])})"
     if kind in _OBJECT_TYPES:
-        return path, f"must be an object (got {_shown(error['input'])})"
+        return path, f"must be an object (got {shown(error['input'])})"
     message = error["msg"].removeprefix("Value error, ")
     message = message.replace("Input should be", "must be").replace("Input ", "value ")
-    return path, f"{message} (got {_shown(error['input'])})"
+    return path, f"{message} (got {shown(error['input'])})"
 
 
-def validation_issues(
-    error: ValidationError, root: type[SpecBase], tree: Any
-) -> list[Issue]:
+def validation_issues(error: ValidationError, root: type[SpecBase], tree: Any) -> list[Issue]:
     """One `Issue` per pydantic error, located in ``tree`` (the data that was validated)."""
     issues = []
     for item in error.errors(include_url=False):

@@ -17,7 +17,7 @@ from netcfg.config.tree import LocDict, LocList
 from netcfg.errors import Issue
 from netcfg.spec_base import did_you_mean, key_table
 
-__all__ = ["canonicalize"]
+__all__ = ["applicable_models", "canonicalize"]
 
 
 def canonicalize(
@@ -55,7 +55,7 @@ def canonicalize(
     return node
 
 
-def _members(node: LocDict, slot: Any) -> tuple:
+def applicable_models(node: LocDict, slot: Any) -> tuple:
     """The spec classes that apply to ``node``: its union member when the tag says which."""
     if slot.union is None:
         return slot.models
@@ -70,7 +70,7 @@ def _members(node: LocDict, slot: Any) -> tuple:
 def _mapping(node: LocDict, slot: Any, path: tuple[str | int, ...], issues: list[Issue]) -> LocDict:
     table: dict[str, str] = {}
     rejected: dict[str, str] = {}
-    members = _members(node, slot)
+    members = applicable_models(node, slot)
     for cls in members:
         table.update(key_table(cls))
         rejected.update(cls.rejected_keys)
@@ -81,28 +81,58 @@ def _mapping(node: LocDict, slot: Any, path: tuple[str | int, ...], issues: list
         loc = node.key_locs.get(key)
         canonical = table.get(key.lower())
         if canonical is None:
-            message = rejected.get(key.lower()) or _unknown(key, names, slot)
+            message = (
+                rejected.get(key.lower())
+                or _elsewhere(key, members, slot)
+                or _unknown(key, names, slot)
+            )
             issues.append(Issue((*path, key), message, loc))
             continue
         if canonical in spelled:
-            issues.append(Issue(
-                (*path, key),
-                f"'{key}' and '{spelled[canonical]}' are the same key ({canonical}); give it once",
-                loc,
-            ))
+            issues.append(
+                Issue(
+                    (*path, key),
+                    f"'{key}' and '{spelled[canonical]}' are the same key ({canonical}); "
+                    "give it once",
+                    loc,
+                )
+            )
             continue
         spelled[canonical] = key
-        child = canonicalize(value, Slot(models=members).field(canonical), (*path, canonical),
-                             issues)
+        child = canonicalize(
+            value, Slot(models=members).field(canonical), (*path, canonical), issues
+        )
         out.put(canonical, child, loc)
     return out
+
+
+def _elsewhere(key: str, members: tuple, slot: Any) -> str | None:
+    """For a tagged union: a key of other members than the one the tag chose."""
+    if slot.union is None or len(members) != 1:
+        return None
+    others = [
+        tag
+        for tag, cls in slot.union.members.items()
+        if cls not in members and key.lower() in key_table(cls)
+    ]
+    if not others:
+        return None
+    tag = next(t for t, cls in slot.union.members.items() if cls is members[0])
+    what = slot.union.describe.get(tag, tag)
+    if len(others) == 1:
+        owners = f"{others[0]} has it"
+    else:
+        owners = ", ".join(others[:-1]) + f" and {others[-1]} have it"
+    return f"key '{key}' does not apply to {what} ({owners})"
 
 
 def _unknown(key: str, names: list[str], slot: Any) -> str:
     hint = did_you_mean(key, names)
     if not hint:
         nested = _nested_home(key, names, slot)
-        hint = f"; it belongs under '{nested}'" if nested else "; expected one of " + ", ".join(names)
+        hint = (
+            f"; it belongs under '{nested}'" if nested else "; expected one of " + ", ".join(names)
+        )
     return f"unknown key '{key}'{hint}"
 
 

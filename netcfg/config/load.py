@@ -47,8 +47,9 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ModelSpec:
     return validate_tree(tree, overrides, issues)
 
 
-def validate_config(data: Mapping[str, Any], overrides: Sequence[str] = (),
-                    source: str = "<config>") -> ModelSpec:
+def validate_config(
+    data: Mapping[str, Any], overrides: Sequence[str] = (), source: str = "<config>"
+) -> ModelSpec:
     """Validate a config given as a Python mapping (keys in any case, DSSTNE aliases).
 
     ``Extends`` and relative data paths are resolved against the current directory.
@@ -80,8 +81,9 @@ def _complete(tree: LocDict, file: Path, chain: tuple[Path, ...], issues: list[I
     return tree
 
 
-def validate_tree(tree: LocDict, overrides: Sequence[str] = (),
-                  issues: Sequence[Issue] = ()) -> ModelSpec:
+def validate_tree(
+    tree: LocDict, overrides: Sequence[str] = (), issues: Sequence[Issue] = ()
+) -> ModelSpec:
     """Apply overrides to a canonical tree, validate it and run the cross-field checks.
 
     Args:

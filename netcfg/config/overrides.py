@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from netcfg.config.keys import canonicalize
-from netcfg.config.navigate import slot_of
+from netcfg.config.keys import applicable_models, canonicalize
+from netcfg.config.navigate import Slot, slot_of
 from netcfg.config.reader import YamlLoader
 from netcfg.config.tree import LocDict, LocList
 from netcfg.errors import Issue, Location
@@ -74,15 +74,17 @@ def apply_overrides(tree: LocDict, overrides: Sequence[str], root: Any) -> list[
         key, sep, raw = text.partition("=")
         segments = key.strip().split(".") if key.strip() else []
         if not sep or not segments or not all(segments):
-            issues.append(Issue((), "expected KEY=VALUE with a dotted KEY, e.g. "
-                                "Layers.Hidden.N=256", where))
+            issues.append(
+                Issue((), "expected KEY=VALUE with a dotted KEY, e.g. Layers.Hidden.N=256", where)
+            )
             continue
         _apply(tree, segments, located(parse_value(raw), where), root, where, issues)
     return issues
 
 
-def _apply(tree: LocDict, segments: list[str], value: Any, root: Any, where: Location,
-           issues: list[Issue]) -> None:
+def _apply(
+    tree: LocDict, segments: list[str], value: Any, root: Any, where: Location, issues: list[Issue]
+) -> None:
     node: Any = tree
     annotation = root
     path: tuple[str | int, ...] = ()
@@ -90,17 +92,23 @@ def _apply(tree: LocDict, segments: list[str], value: Any, root: Any, where: Loc
         last = position == len(segments) - 1
         slot = slot_of(annotation)
         if slot.models and isinstance(node, LocDict):
+            models = applicable_models(node, slot)
             table: dict[str, str] = {}
-            for cls in slot.models:
+            for cls in models:
                 table.update(key_table(cls))
             key = table.get(segment.lower())
             if key is None:
                 names = list(dict.fromkeys(table.values()))
                 hint = did_you_mean(segment, names)
-                issues.append(Issue((*path, segment), f"unknown key '{segment}'"
-                                    f"{hint or '; expected one of ' + ', '.join(names)}", where))
+                issues.append(
+                    Issue(
+                        (*path, segment),
+                        f"unknown key '{segment}'{hint or '; expected one of ' + ', '.join(names)}",
+                        where,
+                    )
+                )
                 return
-            annotation = slot.field(key)
+            annotation = Slot(models=models).field(key)
         elif slot.values is not None and isinstance(node, LocDict):
             key, annotation = segment, slot.values
         elif slot.items is not None and isinstance(node, LocList):
@@ -109,8 +117,9 @@ def _apply(tree: LocDict, segments: list[str], value: Any, root: Any, where: Loc
                 return
             annotation = slot.items
         else:
-            issues.append(Issue(path, f"'{segment}' cannot be set: this value is not an object",
-                                where))
+            issues.append(
+                Issue(path, f"'{segment}' cannot be set: this value is not an object", where)
+            )
             return
         path = (*path, key)
         if last:
@@ -125,8 +134,13 @@ def _apply(tree: LocDict, segments: list[str], value: Any, root: Any, where: Loc
             child = LocDict(loc=where)
             _put(node, key, child, where)
         if not isinstance(child, LocDict | LocList):
-            issues.append(Issue(path, f"'{segments[position + 1]}' cannot be set: this value "
-                                "is not an object", where))
+            issues.append(
+                Issue(
+                    path,
+                    f"'{segments[position + 1]}' cannot be set: this value is not an object",
+                    where,
+                )
+            )
             return
         node = child
 
@@ -143,8 +157,9 @@ def _put(node: Any, key: str | int, value: Any, where: Location) -> None:
         node.item_locs[key] = where
 
 
-def _list_index(node: LocList, segment: str, path: tuple, where: Location,
-                issues: list[Issue]) -> int | None:
+def _list_index(
+    node: LocList, segment: str, path: tuple, where: Location, issues: list[Issue]
+) -> int | None:
     names = [item.get("Name") for item in node if isinstance(item, dict)]
     if segment.lstrip("-").isdigit():
         index = int(segment)
@@ -153,7 +168,9 @@ def _list_index(node: LocList, segment: str, path: tuple, where: Location,
         issues.append(Issue(path, f"index {index} is out of range ({len(node)} items)", where))
         return None
     matches = [i for i, name in enumerate(names) if name == segment] or [
-        i for i, name in enumerate(names) if isinstance(name, str) and name.lower() == segment.lower()
+        i
+        for i, name in enumerate(names)
+        if isinstance(name, str) and name.lower() == segment.lower()
     ]
     if len(matches) == 1:
         return matches[0]

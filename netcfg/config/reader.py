@@ -31,8 +31,13 @@ def resolve_config_path(path: str | Path) -> Path:
             if (path / name).is_file():
                 return path / name
         raise ConfigError(
-            [Issue((), f"directory holds no config file ({', '.join(CONFIG_NAMES)})",
-                   Location(str(path)))]
+            [
+                Issue(
+                    (),
+                    f"directory holds no config file ({', '.join(CONFIG_NAMES)})",
+                    Location(str(path)),
+                )
+            ]
         )
     if not path.is_file():
         raise ConfigError([Issue((), "no such config file", Location(str(path)))])
@@ -54,7 +59,9 @@ def read_config_file(path: str | Path) -> LocDict:
             [Issue((), f"not UTF-8 text (byte {err.start})", Location(str(path)))]
         ) from None
     except OSError as err:
-        raise ConfigError([Issue((), f"cannot read: {err.strerror}", Location(str(path)))]) from None
+        raise ConfigError(
+            [Issue((), f"cannot read: {err.strerror}", Location(str(path)))]
+        ) from None
     fmt = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
     return parse_config_text(text, str(path), fmt)
 
@@ -69,8 +76,13 @@ def parse_config_text(text: str, source: str, fmt: str) -> LocDict:
         issues.append(Issue((), "empty config file", Location(source)))
     elif not issues and not isinstance(tree, LocDict):
         kind = "an array" if isinstance(tree, list) else f"a {type(tree).__name__} value"
-        issues.append(Issue((), f"the config must be an object at the top level, not {kind}",
-                            Location(source, 1)))
+        issues.append(
+            Issue(
+                (),
+                f"the config must be an object at the top level, not {kind}",
+                Location(source, 1),
+            )
+        )
     if issues:
         raise ConfigError(issues)
     return tree
@@ -95,7 +107,9 @@ def _parse_json(text: str, source: str, issues: list[Issue]) -> Any:
     try:
         json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        issues.append(Issue((), f"invalid JSON: {err.msg}", Location(source, err.lineno, err.colno)))
+        hint = " (a trailing comma?)" if text[: err.pos].rstrip().endswith(",") else ""
+        where = Location(source, err.lineno, err.colno)
+        issues.append(Issue((), f"invalid JSON: {err.msg}{hint}", where))
         return None
     except ValueError as err:
         issues.append(Issue((), f"invalid JSON: {err}", Location(source)))
@@ -118,7 +132,7 @@ class _JsonScanner:
         self.pos = 0
 
     def document(self) -> Any:
-        return self._value()
+        return self._value(())
 
     def _skip(self) -> None:
         self.pos = _SPACE.match(self.text, self.pos).end()
@@ -127,13 +141,13 @@ class _JsonScanner:
         loc = self.where(self.source, offset)
         return Location(loc.source, loc.line)
 
-    def _value(self) -> Any:
+    def _value(self, path: tuple) -> Any:
         self._skip()
         char = self.text[self.pos]
         if char == "{":
-            return self._object()
+            return self._object(path)
         if char == "[":
-            return self._array()
+            return self._array(path)
         if char == '"':
             value, self.pos = json.decoder.scanstring(self.text, self.pos + 1)
             return value
@@ -145,7 +159,7 @@ class _JsonScanner:
         self.pos = match.end()
         return json.loads(match.group())
 
-    def _object(self) -> LocDict:
+    def _object(self, path: tuple) -> LocDict:
         node = LocDict(loc=self._loc(self.pos))
         self.pos += 1
         self._skip()
@@ -158,11 +172,13 @@ class _JsonScanner:
             key, self.pos = json.decoder.scanstring(self.text, self.pos + 1)
             self._skip()
             self.pos += 1  # the colon
-            value = self._value()
+            value = self._value((*path, key))
             if key in node:
                 first = node.key_locs[key].line
                 self.issues.append(
-                    Issue((), f"key '{key}' is given twice (first on line {first})", key_loc)
+                    Issue(
+                        (*path, key), f"key '{key}' is given twice (first on line {first})", key_loc
+                    )
                 )
             node.put(key, value, key_loc)
             self._skip()
@@ -171,7 +187,7 @@ class _JsonScanner:
             if closing == "}":
                 return node
 
-    def _array(self) -> LocList:
+    def _array(self, path: tuple) -> LocList:
         loc = self._loc(self.pos)
         items, locs = [], []
         self.pos += 1
@@ -182,7 +198,7 @@ class _JsonScanner:
         while True:
             self._skip()
             locs.append(self._loc(self.pos))
-            items.append(self._value())
+            items.append(self._value((*path, len(items))))
             self._skip()
             closing = self.text[self.pos]
             self.pos += 1
@@ -201,16 +217,25 @@ YamlLoader.add_implicit_resolver(
 )
 
 
+_YAML_HINTS = (
+    ("expected <block end>", " (is this line indented like the keys around it?)"),
+    ("found character '\\t'", " (YAML does not allow tabs for indentation)"),
+    ("mapping values are not allowed", " (a value containing ': ' needs quotes)"),
+)
+"""PyYAML's wording of a problem -> what the user most likely has to fix."""
+
+
 def _parse_yaml(text: str, source: str, issues: list[Issue]) -> Any:
     loader = YamlLoader(text)
     try:
         root = loader.get_single_node()
-        return None if root is None else _yaml_node(loader, root, source, issues)
+        return None if root is None else _yaml_node(loader, root, source, issues, ())
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
         problem = err.problem or err.context or "syntax error"
-        issues.append(Issue((), f"invalid YAML: {problem}", where))
+        hint = next((h for clue, h in _YAML_HINTS if clue in problem), "")
+        issues.append(Issue((), f"invalid YAML: {problem}{hint}", where))
     except yaml.YAMLError as err:
         issues.append(Issue((), f"invalid YAML: {err}", Location(source)))
     finally:
@@ -218,7 +243,9 @@ def _parse_yaml(text: str, source: str, issues: list[Issue]) -> Any:
     return None
 
 
-def _yaml_node(loader: yaml.SafeLoader, node: yaml.Node, source: str, issues: list[Issue]) -> Any:
+def _yaml_node(
+    loader: yaml.SafeLoader, node: yaml.Node, source: str, issues: list[Issue], path: tuple
+) -> Any:
     loc = Location(source, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -227,17 +254,22 @@ def _yaml_node(loader: yaml.SafeLoader, node: yaml.Node, source: str, issues: li
             key = loader.construct_object(key_node, deep=True)
             key_loc = Location(source, key_node.start_mark.line + 1)
             if not isinstance(key, str):
-                issues.append(Issue((), f"keys must be strings (got {key!r})", key_loc))
+                issues.append(Issue(path, f"keys must be strings (got {key!r})", key_loc))
                 continue
             if key in result:
                 first = result.key_locs[key].line
                 issues.append(
-                    Issue((), f"key '{key}' is given twice (first on line {first})", key_loc)
+                    Issue(
+                        (*path, key), f"key '{key}' is given twice (first on line {first})", key_loc
+                    )
                 )
-            result.put(key, _yaml_node(loader, value_node, source, issues), key_loc)
+            result.put(key, _yaml_node(loader, value_node, source, issues, (*path, key)), key_loc)
         return result
     if isinstance(node, yaml.SequenceNode):
-        items = [_yaml_node(loader, item, source, issues) for item in node.value]
+        items = [
+            _yaml_node(loader, item, source, issues, (*path, index))
+            for index, item in enumerate(node.value)
+        ]
         locs = [Location(source, item.start_mark.line + 1) for item in node.value]
         return LocList(items, locs, loc=loc)
     return loader.construct_object(node, deep=True)

@@ -35,8 +35,13 @@ class LocDict(dict):
 class LocList(list):
     """A list with the location of the list itself and of each item."""
 
-    def __init__(self, items: Sequence[Any] = (), locs: Sequence[Location | None] = (),
-                 *, loc: Location | None = None):
+    def __init__(
+        self,
+        items: Sequence[Any] = (),
+        locs: Sequence[Location | None] = (),
+        *,
+        loc: Location | None = None,
+    ):
         super().__init__(items)
         self.loc = loc
         self.item_locs: list[Location | None] = list(locs) or [None] * len(self)

@@ -69,13 +69,17 @@ class SparseBatch:
     def to_dense(self, dtype: torch.dtype = torch.float32) -> Tensor:
         """A dense [batch, num_columns] tensor (duplicate entries in a row are summed)."""
         dense = torch.zeros(self.batch_size, self.num_columns, dtype=dtype, device=self.device)
-        dense.index_put_((self.row_ids(), self.indices), self.values_or_ones(dtype), accumulate=True)
+        dense.index_put_(
+            (self.row_ids(), self.indices), self.values_or_ones(dtype), accumulate=True
+        )
         return dense
 
     def to(self, device: torch.device | str) -> SparseBatch:
         """The batch on another device."""
         values = None if self.values is None else self.values.to(device)
-        return SparseBatch(self.offsets.to(device), self.indices.to(device), values, self.num_columns)
+        return SparseBatch(
+            self.offsets.to(device), self.indices.to(device), values, self.num_columns
+        )
 
     @classmethod
     def from_dense(cls, dense: Tensor) -> SparseBatch:

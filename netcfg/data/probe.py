@@ -16,8 +16,19 @@ from netcfg.errors import DataError, Location
 __all__ = ["dataset_width"]
 
 _SEPARATORS = re.compile(r"::|\t|,|\s+")
-_HEADER_WORDS = {"user", "userid", "item", "itemid", "movieid", "rating", "value", "timestamp",
-                 "time", "sample", "feature"}
+_HEADER_WORDS = {
+    "user",
+    "userid",
+    "item",
+    "itemid",
+    "movieid",
+    "rating",
+    "value",
+    "timestamp",
+    "time",
+    "sample",
+    "feature",
+}
 
 
 def dataset_width(path: str | Path, orientation: Orientation = Orientation.User) -> int:
@@ -35,8 +46,9 @@ def dataset_width(path: str | Path, orientation: Orientation = Orientation.User)
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError("no such data file" if not path.exists() else "not a file",
-                        Location(str(path)))
+        raise DataError(
+            "no such data file" if not path.exists() else "not a file", Location(str(path))
+        )
     column = 1 if orientation is Orientation.User else 0
     seen: set[str] = set()
     offset = 0

@@ -42,7 +42,8 @@ class Orientation(str, enum.Enum):
 
 
 OrientationName = spec_enum(
-    Orientation, "Orientation",
+    Orientation,
+    "Orientation",
     aliases={"UserBased": "User", "user-based": "User", "ItemBased": "Item", "item-based": "Item"},
 )
 

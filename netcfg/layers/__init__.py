@@ -59,6 +59,8 @@ def layer_tag(layer: Any) -> str | None:
     kind = _text(layer.get("Kind"))
     if isinstance(kind, str) and kind.strip().lower() == LayerKind.Input.value.lower():
         return "Input"
+    if "Type" not in layer and isinstance(kind, str) and kind.strip().lower() in _TYPES:
+        return _TYPES[kind.strip().lower()]  # a Type written as Kind: its spec says so
     layer_type = _text(layer.get("Type", LayerType.FullyConnected.value))
     if not isinstance(layer_type, str):
         return None

@@ -66,7 +66,7 @@ ActivationName = spec_enum(
         "PRelu": "Activation 'PRelu' appears in DSSTNE's docs but its parser rejects it; "
         "use 'LRelu' with RELUSlope",
         "MaxOut": "'MaxOut' is not an Activation (DSSTNE's parser rejects it); "
-        "use a Pooling layer with \"Function\": \"Maxout\"",
+        'use a Pooling layer with "Function": "Maxout"',
     },
 )
 """The ``Activation`` key's type: case-insensitive, with DSSTNE's aliases."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, WithJsonSchema
 
-from netcfg.spec_base import SpecBase, spec_enum, spec_error, spec_field
+from netcfg.spec_base import SpecBase, shown, spec_enum, spec_error, spec_field
 
 __all__ = [
     "LayerKind",
@@ -33,7 +33,7 @@ class LayerKind(str, enum.Enum):
     Target = "Target"
 
 
-_TYPE_NOT_KIND = "'{0}' is a Type, not a Kind: write \"Type\": \"{0}\""
+_TYPE_NOT_KIND = '\'{0}\' is a Type, not a Kind: write "Type": "{0}"'
 LayerKindName = spec_enum(
     LayerKind,
     "Kind",
@@ -68,8 +68,8 @@ LayerTypeName = spec_enum(
 
 def _parse_width(value: Any) -> Any:
     problem = (
-        "N must be a positive integer, a list of 1 to 4 positive integers, or \"auto\" "
-        f"(got {value!r})"
+        'N must be a positive integer, a list of 1 to 4 positive integers, or "auto" '
+        f"(got {shown(value)})"
     )
     if isinstance(value, str):
         if value.strip().lower() == "auto":
@@ -131,7 +131,7 @@ class WeightInitScheme(str, enum.Enum):
 def _number_bias(value: Any) -> Any:
     if isinstance(value, str):
         raise spec_error(
-            f"Bias must be a number (got {value!r}); DSSTNE does not implement the LDL's "
+            f"Bias must be a number (got {shown(value)}); DSSTNE does not implement the LDL's "
             "distribution strings"
         )
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema, field_validator
 from torch import nn
 
 from netcfg.layers.activations import (
@@ -26,7 +26,7 @@ from netcfg.layers.common import (
 from netcfg.layers.dropout import create_dropout
 from netcfg.layers.input import LayerName
 from netcfg.layers.registry import BuildContext, Shape
-from netcfg.spec_base import OneOrMany, SpecBase, names_type, spec_error, spec_field
+from netcfg.spec_base import OneOrMany, SpecBase, names_type, shown, spec_error, spec_field
 
 __all__ = [
     "ComputedLayerSpec",
@@ -46,7 +46,9 @@ def _parse_kernel(value: Any) -> Any:
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
     )
     if not ok:
-        raise spec_error(f"must be a positive integer or a list of 1 to 3 of them (got {value!r})")
+        raise spec_error(
+            f"must be a positive integer or a list of 1 to 3 of them (got {shown(value)})"
+        )
     return value
 
 
@@ -57,8 +59,12 @@ KernelSize = Annotated[
         {
             "anyOf": [
                 {"type": "integer", "minimum": 1},
-                {"type": "array", "items": {"type": "integer", "minimum": 1},
-                 "minItems": 1, "maxItems": 3},
+                {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1},
+                    "minItems": 1,
+                    "maxItems": 3,
+                },
             ]
         }
     ),
@@ -87,7 +93,7 @@ class ComputedLayerSpec(SpecBase):
         LayerType.FullyConnected, description="FullyConnected (default), Convolutional or Pooling."
     )
     N: Width = spec_field(
-        description="Width: an integer, up to four dimensions [x, y, z, w], or \"auto\" "
+        description='Width: an integer, up to four dimensions [x, y, z, w], or "auto" '
         "(Output layers) to take it from the DataSet."
     )
     DataSet: str | None = spec_field(
@@ -99,7 +105,9 @@ class ComputedLayerSpec(SpecBase):
         "network's SparsenessPenalty.",
     )
     pDropout: float = spec_field(
-        0.0, ge=0.0, lt=1.0,
+        0.0,
+        ge=0.0,
+        lt=1.0,
         description="Dropout probability after the activation (training only; a dropped "
         "Sigmoid unit becomes 0.5, ELU/SELU use alpha dropout).",
     )
@@ -115,36 +123,55 @@ class ComputedLayerSpec(SpecBase):
         ActivationKind.Sigmoid, description="Activation function (default Sigmoid)."
     )
     RELUSlope: float = spec_field(
-        1.0, aliases=["Slope"],
+        1.0,
+        aliases=["Slope"],
         description="LRelu slope: max(x, slope*x) (default: the network's RELUSlope).",
     )
     ELUAlpha: float = spec_field(
-        1.0, description="Alpha of Elu and Selu (default: the network's; 1.6732632 for Selu "
-        "when neither sets it)."
+        1.0,
+        description="Alpha of Elu and Selu (default: the network's; 1.6732632 for Selu "
+        "when neither sets it).",
     )
     SELULambda: float = spec_field(
         SELU_LAMBDA, description="Lambda of Selu (default: the network's SELULambda)."
     )
     ActivationMax: float = spec_field(
-        6.0, gt=0.0,
+        6.0,
+        gt=0.0,
         description="netcfg extension: the cap of ReluMax min(max(x, 0), cap) and "
         "LinearMax min(x, cap).",
     )
 
-    @model_validator(mode="after")
-    def _kind_rules(self) -> Any:
-        if self.Kind is LayerKind.Target:
+    @field_validator("Kind")
+    @classmethod
+    def _supported_kind(cls, kind: LayerKind) -> LayerKind:
+        if kind is LayerKind.Target:
             raise spec_error(
                 "Kind 'Target' is parsed by DSSTNE but has no effect there; netcfg does not "
                 "support it"
             )
-        if self.Kind is LayerKind.Hidden and self.DataSet is not None:
+        return kind
+
+    @field_validator("N")
+    @classmethod
+    def _auto_on_outputs(cls, n: Any, info: ValidationInfo) -> Any:
+        if n == "auto" and info.data.get("Kind") is LayerKind.Hidden:
+            raise spec_error('N "auto" is only allowed on Input and Output layers')
+        return n
+
+    @field_validator("DataSet")
+    @classmethod
+    def _dataset_on_outputs(cls, dataset: str | None, info: ValidationInfo) -> str | None:
+        if dataset is not None and info.data.get("Kind") is LayerKind.Hidden:
             raise spec_error("DataSet is only allowed on Input and Output layers")
-        if len(self.Source) > 4:
-            raise spec_error(f"a layer has at most 4 sources (got {len(self.Source)})")
-        if self.N == "auto" and self.Kind is not LayerKind.Output:
-            raise spec_error("N \"auto\" is only allowed on Input and Output layers")
-        return self
+        return dataset
+
+    @field_validator("Source")
+    @classmethod
+    def _at_most_four(cls, sources: tuple[str, ...]) -> tuple[str, ...]:
+        if len(sources) > 4:
+            raise spec_error(f"a layer has at most 4 sources (got {len(sources)})")
+        return sources
 
 
 def _one_or_many_objects(value: Any) -> Any:
@@ -156,7 +183,7 @@ def _one_or_many_objects(value: Any) -> Any:
 def _penalty_object(value: Any) -> Any:
     if isinstance(value, bool):
         raise spec_error(
-            "SparsenessPenalty must be an object {\"p\": ..., \"beta\": ...}; DSSTNE's parser "
+            'SparsenessPenalty must be an object {"p": ..., "beta": ...}; DSSTNE\'s parser '
             "rejects the LDL's boolean"
         )
     return value
@@ -170,43 +197,45 @@ class WeightedLayerSpec(ComputedLayerSpec):
     )
     SharedWeights: Annotated[
         tuple[SharedWeightSpec, ...], BeforeValidator(_one_or_many_objects), OneOrMany()
-    ] = spec_field(
-        (), description="Connections whose weights this layer reuses (object or array)."
-    )
+    ] = spec_field((), description="Connections whose weights this layer reuses (object or array).")
     WeightNorm: float = spec_field(
-        0.0, ge=0.0,
+        0.0,
+        ge=0.0,
         description="Maximum L2 norm of each unit's incoming weight vector, enforced after "
         "every update (0: off).",
     )
     DeltaNorm: float = spec_field(
-        0.0, ge=0.0,
+        0.0,
+        ge=0.0,
         description="Maximum L2 norm of each example's delta (gradient of the pre-activation) "
         "(0: off).",
     )
     BatchNormalization: bool = spec_field(
         False, description="Hidden layers: batch normalization of the pre-activation."
     )
-    SparsenessPenalty: Annotated[
-        SparsenessPenaltySpec | None, BeforeValidator(_penalty_object)
-    ] = spec_field(
-        None,
-        description="Hidden layers: per-layer p and beta of the KL sparseness penalty "
-        "(values > 0 override the network's; on only when the network's beta > 0).",
+    SparsenessPenalty: Annotated[SparsenessPenaltySpec | None, BeforeValidator(_penalty_object)] = (
+        spec_field(
+            None,
+            description="Hidden layers: per-layer p and beta of the KL sparseness penalty "
+            "(values > 0 override the network's; on only when the network's beta > 0).",
+        )
     )
 
-    @model_validator(mode="after")
-    def _hidden_only(self) -> Any:
-        if self.Kind is LayerKind.Output:
-            for key in ("BatchNormalization", "SparsenessPenalty"):
-                if getattr(self, key):
-                    raise spec_error(f"{key} is only allowed on Hidden layers")
-        return self
+    @field_validator("BatchNormalization", "SparsenessPenalty")
+    @classmethod
+    def _hidden_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if value and info.data.get("Kind") is LayerKind.Output:
+            raise spec_error(f"{info.field_name} is only allowed on Hidden layers")
+        return value
 
 
 def activation_modules(spec: ComputedLayerSpec) -> tuple[nn.Module, nn.Module | None]:
     """The activation module of a layer and its dropout module (None without dropout)."""
     activation = create_activation(
-        spec.Activation, slope=spec.RELUSlope, alpha=spec.ELUAlpha, lam=spec.SELULambda,
+        spec.Activation,
+        slope=spec.RELUSlope,
+        alpha=spec.ELUAlpha,
+        lam=spec.SELULambda,
         cap=spec.ActivationMax,
     )
     dropout = create_dropout(

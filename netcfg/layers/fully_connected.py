@@ -106,7 +106,8 @@ class FullyConnected(nn.Module):
         return self.dropout(a) if self.dropout is not None else a
 
     def forward(
-        self, inputs: Tensor | SparseBatch | Sequence[Tensor | SparseBatch],
+        self,
+        inputs: Tensor | SparseBatch | Sequence[Tensor | SparseBatch],
         skips: Sequence[Tensor] = (),
     ) -> Tensor:
         if isinstance(inputs, Tensor | SparseBatch):

@@ -13,9 +13,7 @@ __all__ = ["init_weight_"]
 
 
 @torch.no_grad()
-def init_weight_(
-    weight: Tensor, scheme: WeightInitScheme, scale: float = 1.0
-) -> Tensor:
+def init_weight_(weight: Tensor, scheme: WeightInitScheme, scale: float = 1.0) -> Tensor:
     """Fill a weight matrix in place, as DSSTNE's ``NNWeight::Randomize`` does.
 
     fan_in and fan_out are the widths of the connection's input and output layers, that is

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import torch
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
@@ -47,7 +47,7 @@ class InputLayerSpec(SpecBase):
         description="FullyConnected, or Convolutional for image-shaped inputs.",
     )
     N: Width = spec_field(
-        description="Width: an integer, up to four dimensions [x, y, z, w], or \"auto\" to "
+        description='Width: an integer, up to four dimensions [x, y, z, w], or "auto" to '
         "take it from the DataSet."
     )
     DataSet: str | None = spec_field(
@@ -60,16 +60,22 @@ class InputLayerSpec(SpecBase):
         0.0, ge=0.0, lt=1.0, description="Dropout probability on a dense input (training only)."
     )
 
-    @model_validator(mode="after")
-    def _input_rules(self) -> InputLayerSpec:
-        if self.Type is LayerType.Pooling:
+    @field_validator("Type")
+    @classmethod
+    def _not_pooling(cls, layer_type: LayerType) -> LayerType:
+        if layer_type is LayerType.Pooling:
             raise spec_error("an Input layer cannot be of Type 'Pooling'")
-        if self.Sparse and self.pDropout > 0:
+        return layer_type
+
+    @field_validator("pDropout")
+    @classmethod
+    def _dense_only(cls, p: float, info: ValidationInfo) -> float:
+        if p > 0 and info.data.get("Sparse"):
             raise spec_error(
                 "pDropout has no effect on a Sparse Input layer (DSSTNE ignores it); "
                 "use the network-level Denoising instead"
             )
-        return self
+        return p
 
 
 def denoise(batch: SparseBatch, p: float) -> SparseBatch:
@@ -124,4 +130,3 @@ def build_input(spec: InputLayerSpec, ctx: BuildContext) -> Built:
     denoising = ctx.model.Denoising.p if spec.Sparse else 0.0
     module = InputLayer(dropout=spec.pDropout, denoising=denoising)
     return Built(module, Shape(ctx.dims, sparse=spec.Sparse))
-

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from pydantic import model_validator
+from pydantic import ValidationInfo, field_validator
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
@@ -38,7 +38,10 @@ class PoolingFunction(str, enum.Enum):
     LRN = "LRN"
 
 
-_UNPARSED = "Pooling Function '{}' is in DSSTNE's enum but its parser rejects it"
+_UNPARSED = (
+    "Pooling Function '{}' is in DSSTNE's enum but its parser rejects it; use Max, Maxout, "
+    "DotProduct, Cosine, Average or LRN"
+)
 PoolingFunctionName = spec_enum(
     PoolingFunction,
     "Pooling Function",
@@ -65,14 +68,15 @@ class PoolingLayerSpec(ComputedLayerSpec):
     Kernel: KernelSize = spec_field(1, description="Pooling window: x, [x], [x, y], [x, y, z].")
     KernelStride: KernelSize = spec_field(1, description="Stride: x, [x], [x, y], [x, y, z].")
 
-    @model_validator(mode="after")
-    def _sources(self) -> PoolingLayerSpec:
-        pairwise = self.Function in (PoolingFunction.DotProduct, PoolingFunction.Cosine)
-        if pairwise and len(self.Source) < 2:
+    @field_validator("Function")
+    @classmethod
+    def _pairwise_sources(cls, function: PoolingFunction, info: ValidationInfo) -> PoolingFunction:
+        pairwise = function in (PoolingFunction.DotProduct, PoolingFunction.Cosine)
+        if pairwise and len(info.data.get("Source", ())) < 2:
             raise spec_error(
-                f"Pooling Function '{self.Function.value}' needs at least 2 sources in Source"
+                f"Pooling Function '{function.value}' needs at least 2 sources in Source"
             )
-        return self
+        return function
 
 
 class PairwiseScore(nn.Module):
@@ -90,7 +94,10 @@ class PairwiseScore(nn.Module):
     """
 
     def __init__(
-        self, *, cosine: bool = False, activation: nn.Module | None = None,
+        self,
+        *,
+        cosine: bool = False,
+        activation: nn.Module | None = None,
         dropout: nn.Module | None = None,
     ):
         super().__init__()

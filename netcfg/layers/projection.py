@@ -34,7 +34,11 @@ def project(x: Tensor | SparseBatch, weight: Tensor) -> Tensor:
     values = x.values_or_ones(weight.dtype)
     if weight.is_contiguous():
         return F.embedding_bag(
-            x.indices, weight, x.offsets[:-1], mode="sum", per_sample_weights=values,
+            x.indices,
+            weight,
+            x.offsets[:-1],
+            mode="sum",
+            per_sample_weights=values,
             include_last_offset=False,
         )
     rows = weight.index_select(0, x.indices) * values.unsqueeze(1)

@@ -11,7 +11,7 @@ from netcfg.networks.graph import find_cycle
 from netcfg.networks.losses.error_function import ErrorFunctionKind
 from netcfg.networks.losses.pairing import pairing_problem
 from netcfg.networks.spec import ModelSpec
-from netcfg.spec_base import did_you_mean
+from netcfg.spec_base import close_match, did_you_mean
 from netcfg.trainers.metric_names import parse_metric
 from netcfg.trainers.optimizer_spec import MultiStepScheduleSpec
 
@@ -53,10 +53,12 @@ def check_bindings(spec: ModelSpec) -> list[Issue]:
         name = getattr(layer, "DataSet", None)
         if name is not None and name not in spec.Data:
             hint = did_you_mean(name, spec.Data)
-            issues.append(Issue(
-                ("Layers", index, "DataSet"),
-                f"layer '{layer.Name}': DataSet '{name}' is not bound under Data{hint}",
-            ))
+            issues.append(
+                Issue(
+                    ("Layers", index, "DataSet"),
+                    f"layer '{layer.Name}': DataSet '{name}' is not bound under Data{hint}",
+                )
+            )
     return issues
 
 
@@ -64,26 +66,41 @@ def _names(spec: ModelSpec) -> Iterator[Issue]:
     first: dict[str, int] = {}
     for index, layer in enumerate(spec.Layers):
         if layer.Name in first:
-            yield Issue(("Layers", index, "Name"),
-                        f"layer name '{layer.Name}' is already used by Layers[{first[layer.Name]}]")
+            yield Issue(
+                ("Layers", index, "Name"),
+                f"layer name '{layer.Name}' is already used by Layers[{first[layer.Name]}]",
+            )
         first.setdefault(layer.Name, index)
+
+
+def _duplicated(spec: ModelSpec) -> set[str]:
+    names = [layer.Name for layer in spec.Layers]
+    return {name for name in names if names.count(name) > 1}
 
 
 def _references(spec: ModelSpec) -> Iterator[Issue]:
     names = [layer.Name for layer in spec.Layers]
+    duplicated = _duplicated(spec)  # their references are ambiguous; the names are reported
     for index, layer in enumerate(spec.Layers):
+        if layer.Name in duplicated:
+            continue
         for key in ("Source", "Skip"):
             for ref in getattr(layer, key, ()):
                 if ref == layer.Name:
-                    yield Issue(("Layers", index, key),
-                                f"layer '{layer.Name}' cannot name itself in {key}")
+                    yield Issue(
+                        ("Layers", index, key), f"layer '{layer.Name}' cannot name itself in {key}"
+                    )
                 elif ref not in names:
                     hint = did_you_mean(ref, names) or "; layers are " + ", ".join(names)
-                    yield Issue(("Layers", index, key),
-                                f"layer '{layer.Name}': {key} '{ref}' is not a layer{hint}")
+                    yield Issue(
+                        ("Layers", index, key),
+                        f"layer '{layer.Name}': {key} '{ref}' is not a layer{hint}",
+                    )
 
 
 def _cycles(spec: ModelSpec) -> Iterator[Issue]:
+    if _duplicated(spec):
+        return
     edges = {  # self-references are reported by _references
         layer.Name: [d for d in layer_dependencies(layer) if d != layer.Name]
         for layer in spec.Layers
@@ -91,8 +108,11 @@ def _cycles(spec: ModelSpec) -> Iterator[Issue]:
     cycle = find_cycle(edges)
     if cycle:
         index = next(i for i, layer in enumerate(spec.Layers) if layer.Name == cycle[0])
-        yield Issue(("Layers", index, "Source"),
-                    "layers form a cycle: " + " -> ".join(cycle))
+        layer = spec.Layers[index]
+        key = next(
+            (k for k in ("Source", "Skip") if cycle[1] in getattr(layer, k, ())), "SharedWeights"
+        )
+        yield Issue(("Layers", index, key), "layers form a cycle: " + " -> ".join(cycle))
 
 
 def _shared_weights(spec: ModelSpec) -> Iterator[Issue]:
@@ -102,27 +122,44 @@ def _shared_weights(spec: ModelSpec) -> Iterator[Issue]:
             path = ("Layers", index, "SharedWeights", number)
             owner = by_name.get(share.SourceOutputLayer)
             if owner is None:
-                yield Issue((*path, "SourceOutputLayer"), f"layer '{layer.Name}': "
-                            f"'{share.SourceOutputLayer}' is not a layer"
-                            f"{did_you_mean(share.SourceOutputLayer, by_name)}")
+                yield Issue(
+                    (*path, "SourceOutputLayer"),
+                    f"layer '{layer.Name}': "
+                    f"'{share.SourceOutputLayer}' is not a layer"
+                    f"{did_you_mean(share.SourceOutputLayer, by_name)}",
+                )
                 continue
             if not isinstance(owner, FullyConnectedLayerSpec):
-                yield Issue((*path, "SourceOutputLayer"), f"layer '{layer.Name}': layer "
-                            f"'{owner.Name}' has no weights to share")
+                yield Issue(
+                    (*path, "SourceOutputLayer"),
+                    f"layer '{layer.Name}': layer '{owner.Name}' has no weights to share",
+                )
             elif share.SourceInputLayer not in owner.Source:
-                yield Issue((*path, "SourceInputLayer"), f"layer '{layer.Name}': "
-                            f"'{share.SourceInputLayer}' is not a source of '{owner.Name}'")
-            elif any(shared_source(owner, s) == share.SourceInputLayer
-                     for s in owner.SharedWeights):
-                yield Issue(path, f"layer '{layer.Name}': the weights of '{owner.Name}' from "
-                            f"'{share.SourceInputLayer}' are themselves shared; share the "
-                            "original weights")
+                yield Issue(
+                    (*path, "SourceInputLayer"),
+                    f"layer '{layer.Name}': "
+                    f"'{share.SourceInputLayer}' is not a source of '{owner.Name}'",
+                )
+            elif any(
+                shared_source(owner, s) == share.SourceInputLayer for s in owner.SharedWeights
+            ):
+                yield Issue(
+                    path,
+                    f"layer '{layer.Name}': the weights of '{owner.Name}' from "
+                    f"'{share.SourceInputLayer}' are themselves shared; share the "
+                    "original weights",
+                )
             if share.InputLayer is None and len(layer.Source) != 1:
-                yield Issue((*path, "InputLayer"), f"layer '{layer.Name}' has several "
-                            "sources; name the one that uses the shared weights in InputLayer")
+                yield Issue(
+                    (*path, "InputLayer"),
+                    f"layer '{layer.Name}' has several "
+                    "sources; name the one that uses the shared weights in InputLayer",
+                )
             elif share.InputLayer is not None and share.InputLayer not in layer.Source:
-                yield Issue((*path, "InputLayer"), f"layer '{layer.Name}': "
-                            f"'{share.InputLayer}' is not one of its sources")
+                yield Issue(
+                    (*path, "InputLayer"),
+                    f"layer '{layer.Name}': '{share.InputLayer}' is not one of its sources",
+                )
 
 
 def _kinds(spec: ModelSpec) -> Iterator[Issue]:
@@ -132,8 +169,9 @@ def _kinds(spec: ModelSpec) -> Iterator[Issue]:
     for index, layer in enumerate(spec.Layers):
         needs_data = isinstance(layer, InputLayerSpec) or layer.Kind is LayerKind.Output
         if needs_data and layer.DataSet is None:
-            yield Issue(("Layers", index), f"{layer.Kind.value} layer '{layer.Name}' needs a "
-                        "DataSet")
+            yield Issue(
+                ("Layers", index), f"{layer.Kind.value} layer '{layer.Name}' needs a DataSet"
+            )
 
 
 def _losses(spec: ModelSpec) -> Iterator[Issue]:
@@ -146,19 +184,43 @@ def _losses(spec: ModelSpec) -> Iterator[Issue]:
         if spec.ErrorFunction is ErrorFunctionKind.DataScaledMarginalCrossEntropy and (
             not layer.Sparse
         ):
-            yield Issue(("Layers", index, "Sparse"), f"Output layer '{layer.Name}': "
-                        "DataScaledMarginalCrossEntropy needs sparse targets (\"Sparse\": true)")
+            yield Issue(
+                ("Layers", index, "Sparse"),
+                f"Output layer '{layer.Name}': "
+                'DataScaledMarginalCrossEntropy needs sparse targets ("Sparse": true)',
+            )
 
 
 def _data(spec: ModelSpec) -> Iterator[Issue]:
     if not spec.Data:
         return
-    used = {layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None)}
-    for name in spec.Data:
-        if name not in used:
-            hint = did_you_mean(name, used) or "; DataSets are " + ", ".join(sorted(used))
-            yield Issue(("Data", name), f"'{name}' is not the DataSet of any layer{hint}")
-    yield from check_bindings(spec)
+    datasets = list(
+        dict.fromkeys(layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None))
+    )
+    unbound = [name for name in datasets if name not in spec.Data]
+    unused = [name for name in spec.Data if name not in datasets]
+    typos = {}  # unused Data entry -> the unbound DataSet it most likely means
+    for name in unused:
+        match = close_match(name, unbound)
+        if match is not None and match not in typos.values():
+            typos[name] = match
+    for name in unused:
+        if name in typos:
+            message = f"'{name}' is not the DataSet of any layer; did you mean '{typos[name]}'?"
+        else:
+            message = f"'{name}' is not the DataSet of any layer; DataSets are " + ", ".join(
+                datasets
+            )
+        yield Issue(("Data", name), message)
+    bound = ", ".join(spec.Data)
+    for index, layer in enumerate(spec.Layers):
+        name = getattr(layer, "DataSet", None)
+        if name in unbound and name not in typos.values():
+            yield Issue(
+                ("Layers", index, "DataSet"),
+                f"layer '{layer.Name}': DataSet "
+                f"'{name}' is not bound under Data (which binds {bound})",
+            )
 
 
 def _training(spec: ModelSpec) -> Iterator[Issue]:
@@ -167,14 +229,18 @@ def _training(spec: ModelSpec) -> Iterator[Issue]:
     if isinstance(schedule, MultiStepScheduleSpec) and list(schedule.Milestones) != sorted(
         set(schedule.Milestones)
     ):
-        yield Issue(("Training", "Schedule", "Milestones"),
-                    "milestones must be strictly increasing epochs")
+        yield Issue(
+            ("Training", "Schedule", "Milestones"), "milestones must be strictly increasing epochs"
+        )
     if training.RefeedSteps > 0:
         inputs = spec.layers_of_kind(LayerKind.Input)
         outputs = spec.layers_of_kind(LayerKind.Output)
         if len(inputs) != 1 or len(outputs) != 1:
-            yield Issue(("Training", "RefeedSteps"), "re-feeding feeds the output back as the "
-                        "input: it needs exactly one Input and one Output layer")
+            yield Issue(
+                ("Training", "RefeedSteps"),
+                "re-feeding feeds the output back as the "
+                "input: it needs exactly one Input and one Output layer",
+            )
     stopping = training.EarlyStopping
     metrics = spec.Evaluation.Metrics
     if stopping is not None and metrics is not None and stopping.Metric != "Loss":
@@ -184,6 +250,7 @@ def _training(spec: ModelSpec) -> Iterator[Issue]:
             (m.kind, k) for m in computed if m.k is None for k in spec.Evaluation.K
         }
         if (wanted.kind, wanted.k) not in expanded:
-            yield Issue(("Training", "EarlyStopping", "Metric"),
-                        f"metric '{stopping.Metric}' is not computed; add it to "
-                        "Evaluation.Metrics")
+            yield Issue(
+                ("Training", "EarlyStopping", "Metric"),
+                f"metric '{stopping.Metric}' is not computed; add it to Evaluation.Metrics",
+            )

@@ -42,10 +42,13 @@ def resolve_widths(
         Layer name -> dimensions (None where unknown, as for Pooling without N), and
         the problems: unknown widths and explicit widths that contradict the data.
     """
-    known = {name: width_dims(w) if isinstance(w, int) else tuple(w)
-             for name, w in (widths or {}).items()}
+    known = {
+        name: width_dims(w) if isinstance(w, int) else tuple(w)
+        for name, w in (widths or {}).items()
+    }
     stated = {
-        layer.DataSet: width_dims(layer.N) for layer in spec.Layers
+        layer.DataSet: width_dims(layer.N)
+        for layer in spec.Layers
         if getattr(layer, "DataSet", None) and getattr(layer, "N", None) not in (None, "auto")
     }
     dims: dict[str, tuple[int, ...] | None] = {}
@@ -59,15 +62,25 @@ def resolve_widths(
         elif n != "auto":
             dims[layer.Name] = width_dims(n)
             if dataset in known and known[dataset] != dims[layer.Name]:
-                issues.append(Issue(path, f"layer '{layer.Name}': N is {_text(dims[layer.Name])} "
-                                    f"but DataSet '{dataset}' has width {_text(known[dataset])}"))
+                issues.append(
+                    Issue(
+                        path,
+                        f"layer '{layer.Name}': N is {_text(dims[layer.Name])} "
+                        f"but DataSet '{dataset}' has width {_text(known[dataset])}",
+                    )
+                )
         elif dataset in known or dataset in stated:
             dims[layer.Name] = known.get(dataset) or stated[dataset]
         else:
             dims[layer.Name] = None
-            issues.append(Issue(path, f"layer '{layer.Name}': N is \"auto\" but the width of "
-                                f"DataSet '{dataset}' is unknown; give the data (--data) or "
-                                f"a width (--set Layers.{layer.Name}.N=...)"))
+            issues.append(
+                Issue(
+                    path,
+                    f"layer '{layer.Name}': N is \"auto\" but the width of "
+                    f"DataSet '{dataset}' is unknown; give the data (--data) or "
+                    f"a width (--set Layers.{layer.Name}.N=...)",
+                )
+            )
     return dims, issues
 
 
@@ -105,7 +118,8 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
             continue
         try:
             ctx = BuildContext(
-                path=path, model=spec,
+                path=path,
+                model=spec,
                 sources=[built[s].shape for s in getattr(layer, "Source", ())],
                 skips=[built[s].shape for s in getattr(layer, "Skip", ())],
                 dims=dims[name],
@@ -119,8 +133,9 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
     return _network(spec, order, built)
 
 
-def _shared(layer, built: Mapping[str, Built], spec: ModelSpec, path: tuple,
-            dims: tuple[int, ...] | None) -> list[nn.Module | None]:
+def _shared(
+    layer, built: Mapping[str, Built], spec: ModelSpec, path: tuple, dims: tuple[int, ...] | None
+) -> list[nn.Module | None]:
     shares = getattr(layer, "SharedWeights", ())
     if not shares:
         return []
@@ -136,12 +151,15 @@ def _shared(layer, built: Mapping[str, Built], spec: ModelSpec, path: tuple,
         need = (built[source].shape.size, math.prod(dims or ()))
         have = (borrowed.in_features, borrowed.out_features)
         if need != have:
-            raise CompileError([Issue((*path, "SharedWeights", number), (
-                f"layer '{layer.Name}' needs a {need[0]}x{need[1]} weight from '{source}', but "
-                f"the {'transposed ' if share.Transposed else ''}weight of '{owner_spec.Name}' "
-                f"from '{share.SourceInputLayer}' is {have[0]}x{have[1]}"
-                + ("" if share.Transposed else "; set \"Transposed\": true?")
-            ))])
+            transposed = "transposed " if share.Transposed else ""
+            message = (
+                f"layer '{layer.Name}' needs a {need[0]}x{need[1]} weight from '{source}', "
+                f"but the {transposed}weight of '{owner_spec.Name}' from "
+                f"'{share.SourceInputLayer}' is {have[0]}x{have[1]}"
+            )
+            if not share.Transposed:
+                message += '; set "Transposed": true?'
+            raise CompileError([Issue((*path, "SharedWeights", number), message)])
         slots[layer.Source.index(source)] = borrowed
     return slots
 
@@ -153,7 +171,8 @@ def _network(spec: ModelSpec, order: Sequence[str], built: Mapping[str, Built]) 
         if layer.Kind is LayerKind.Output:
             source = spec.Data.get(layer.DataSet)
             losses[layer.Name] = create_loss(
-                spec.ErrorFunction, layer.Activation,
+                spec.ErrorFunction,
+                layer.Activation,
                 one_target=spec.ScaledMarginalCrossEntropy.oneTarget,
                 zero_target=spec.ScaledMarginalCrossEntropy.zeroTarget,
                 one_scale=spec.ScaledMarginalCrossEntropy.oneScale,
@@ -162,8 +181,11 @@ def _network(spec: ModelSpec, order: Sequence[str], built: Mapping[str, Built]) 
                 ignore_zero=source is not None and source.SparseIgnoreZero,
             )
         own = getattr(layer, "SparsenessPenalty", None)
-        if layer.Kind is LayerKind.Hidden and layer.Sparse and net_penalty.beta > 0 and (
-            getattr(layer, "Type", None) is not LayerType.Pooling
+        if (
+            layer.Kind is LayerKind.Hidden
+            and layer.Sparse
+            and net_penalty.beta > 0
+            and (getattr(layer, "Type", None) is not LayerType.Pooling)
         ):
             p = own.p if own is not None and own.p > 0 else net_penalty.p
             beta = own.beta if own is not None and own.beta > 0 else net_penalty.beta

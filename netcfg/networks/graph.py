@@ -22,7 +22,7 @@ def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str] | None:
             if dep not in edges:
                 continue
             if state.get(dep) == 1:
-                return stack[stack.index(dep):] + [dep]
+                return stack[stack.index(dep) :] + [dep]
             if dep not in state:
                 found = visit(dep)
                 if found:

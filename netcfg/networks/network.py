@@ -127,8 +127,9 @@ class Network(nn.Module):
         return result
 
     @staticmethod
-    def _batch(batches: Mapping[str, Tensor | SparseBatch], dataset: str, kind: str,
-               layer: str) -> Tensor | SparseBatch:
+    def _batch(
+        batches: Mapping[str, Tensor | SparseBatch], dataset: str, kind: str, layer: str
+    ) -> Tensor | SparseBatch:
         try:
             return batches[dataset]
         except KeyError:

@@ -66,7 +66,9 @@ class DenoisingSpec(SpecBase):
     """Denoising of every sparse Input layer (training only)."""
 
     p: float = spec_field(
-        0.0, ge=0.0, lt=1.0,
+        0.0,
+        ge=0.0,
+        lt=1.0,
         description="Probability of dropping each stored input value; kept values are "
         "scaled by 1/(1-p). On only if p > 0.",
     )
@@ -183,8 +185,7 @@ class ModelSpec(SpecBase):
     """A whole config: DSSTNE's network keys plus Training, Data and Evaluation."""
 
     rejected_keys = {
-        "weightdata": "DSSTNE's parser rejects 'WeightData' (an LDL spelling); write "
-        "'WeightsData'",
+        "weightdata": "DSSTNE's parser rejects 'WeightData' (an LDL spelling); write 'WeightsData'",
         "trainingparameters": "'TrainingParameters' belongs to DSSTNE's command files, not "
         "to the network; put training settings under 'Training'",
         "decaypolicy": "there is no 'DecayPolicy' key; use 'Decay' or 'Training.Schedule'",
@@ -200,7 +201,8 @@ class ModelSpec(SpecBase):
         None, description="Accepted for DSSTNE compatibility; unused (as in DSSTNE)."
     )
     LocalResponseNormalization: LocalResponseNormalizationSpec = spec_field(
-        LocalResponseNormalizationSpec(), aliases=["LRN"],
+        LocalResponseNormalizationSpec(),
+        aliases=["LRN"],
         description="k, n, alpha and beta of local response normalization (LRN pooling).",
     )
     MaxOut: MaxOutSpec = spec_field(MaxOutSpec(), description="k of Maxout pooling.")
@@ -215,7 +217,8 @@ class ModelSpec(SpecBase):
         DeltaBoostSpec(), description="Gradient multipliers for sparse targets."
     )
     ScaledMarginalCrossEntropy: ScaledMarginalCrossEntropySpec = spec_field(
-        ScaledMarginalCrossEntropySpec(), aliases=["DataScaledMarginalCrossEntropy"],
+        ScaledMarginalCrossEntropySpec(),
+        aliases=["DataScaledMarginalCrossEntropy"],
         description="Parameters of (Data)ScaledMarginalCrossEntropy (either name).",
     )
     ShuffleIndices: bool = spec_field(True, description="Shuffle examples every epoch.")
@@ -266,4 +269,3 @@ class ModelSpec(SpecBase):
     def layers_of_kind(self, kind: LayerKind) -> list[LayerSpec]:
         """Layers of one Kind, in config order."""
         return [layer for layer in self.Layers if layer.Kind is kind]
-

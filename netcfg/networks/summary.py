@@ -39,14 +39,16 @@ def layer_rows(spec: ModelSpec, network: Network | None = None) -> list[tuple[st
         module = network.layers[layer.Name] if network is not None else None
         dims = network.shapes.get(layer.Name) if network is not None else None
         count = "?" if module is None else f"{sum(p.numel() for p in module.parameters()):,}"
-        rows.append((
-            layer.Name,
-            layer.Kind.value,
-            getattr(layer, "Type", None).value,
-            _shape(layer, dims),
-            _activation(layer),
-            count,
-        ))
+        rows.append(
+            (
+                layer.Name,
+                layer.Kind.value,
+                getattr(layer, "Type", None).value,
+                _shape(layer, dims),
+                _activation(layer),
+                count,
+            )
+        )
     return rows
 
 
@@ -55,8 +57,10 @@ def format_table(rows: list[tuple[str, ...]], total: int | None) -> str:
     table = [HEADER, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
     lines = [
-        "  ".join(cell.rjust(w) if i == len(HEADER) - 1 else cell.ljust(w)
-                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        "  ".join(
+            cell.rjust(w) if i == len(HEADER) - 1 else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
         for row in table
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))

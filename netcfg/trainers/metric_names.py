@@ -35,8 +35,12 @@ class MetricKind(str, enum.Enum):
         return self.ranked
 
 
-_ALIASES = {"hr": MetricKind.HitRate, "hit": MetricKind.HitRate, "p": MetricKind.Precision,
-            "r": MetricKind.Recall}
+_ALIASES = {
+    "hr": MetricKind.HitRate,
+    "hit": MetricKind.HitRate,
+    "p": MetricKind.Precision,
+    "r": MetricKind.Recall,
+}
 
 
 @dataclass(frozen=True)

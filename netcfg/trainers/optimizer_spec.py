@@ -45,7 +45,9 @@ def _learning_rate(default: float) -> Any:
 
 def _weight_decay(default: float) -> Any:
     return spec_field(
-        default, ge=0.0, aliases=["Lambda"],
+        default,
+        ge=0.0,
+        aliases=["Lambda"],
         description="L2 weight decay (DSSTNE's lambda): the update uses g + WeightDecay * w; "
         "biases are not decayed.",
     )
@@ -62,7 +64,9 @@ class SGDSpec(SpecBase):
     LearningRate: float = _learning_rate(0.025)
     WeightDecay: float = _weight_decay(0.0)
     L1: float = spec_field(
-        0.0, ge=0.0, aliases=["Lambda1"],
+        0.0,
+        ge=0.0,
+        aliases=["Lambda1"],
         description="L1 penalty (DSSTNE's lambda1): the update uses g + L1 * sign(w).",
     )
 
@@ -118,7 +122,9 @@ class AdamWSpec(AdamSpec):
 
     Type: OptimizerKindName = spec_field(OptimizerKind.AdamW, description="AdamW.")
     WeightDecay: float = spec_field(
-        0.01, ge=0.0, aliases=["Lambda"],
+        0.01,
+        ge=0.0,
+        aliases=["Lambda"],
         description="Decoupled weight decay (applied to weights, not through the gradient).",
     )
 

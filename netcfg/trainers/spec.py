@@ -73,7 +73,8 @@ class TrainingSpec(SpecBase):
     )
     Epochs: int = spec_field(40, ge=1, description="Passes over the training data.")
     RefeedSteps: int = spec_field(
-        0, ge=0,
+        0,
+        ge=0,
         description="Dense re-feeding steps after each update (Kuchaiev & Ginsburg 2017).",
     )
     GradientClipNorm: float = spec_field(
@@ -87,15 +88,14 @@ class TrainingSpec(SpecBase):
         False, description="Use deterministic algorithms only (identical runs, slower)."
     )
     Device: str = spec_field(
-        "auto", pattern=DEVICE_PATTERN,
+        "auto",
+        pattern=DEVICE_PATTERN,
         description="auto, cpu, cuda, cuda:N or mps (auto: cuda when available).",
     )
     Precision: PrecisionName = spec_field(
         Precision.fp32, description="fp32, or mixed precision bf16 / fp16."
     )
-    CheckpointInterval: int = spec_field(
-        1, ge=1, description="Epochs between checkpoints."
-    )
+    CheckpointInterval: int = spec_field(1, ge=1, description="Epochs between checkpoints.")
 
 
 class EvaluationSpec(SpecBase):

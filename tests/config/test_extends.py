@@ -21,17 +21,24 @@ Layers:
 
 def test_deep_merge_and_layers_by_name(tmp_path):
     write(tmp_path, "base.yaml", BASE)
-    child = write(tmp_path, "child.yaml", """
+    child = write(
+        tmp_path,
+        "child.yaml",
+        """
 Extends: base.yaml
 Training: {Optimizer: {LearningRate: 0.2}}
 Layers:
   - {Name: H, N: 8}
   - {Name: H2, N: 6}
-""")
+""",
+    )
     spec = load_config(child)
     assert spec.Name == "base" and spec.Training.Epochs == 3
     optimizer = spec.Training.Optimizer
-    assert isinstance(optimizer, MomentumSpec) and (optimizer.LearningRate, optimizer.Mu) == (0.2, 0.5)
+    assert isinstance(optimizer, MomentumSpec) and (optimizer.LearningRate, optimizer.Mu) == (
+        0.2,
+        0.5,
+    )
     assert [layer.Name for layer in spec.Layers] == ["In", "H", "H2", "Out"]
     assert spec.layer("H").N == 8 and spec.layer("H").Activation.value == "Tanh"
     assert spec.layer("H2").Source == ("H",) and spec.layer("Out").Source == ("H2",)
@@ -50,7 +57,8 @@ def test_chains_and_cycles(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path / "a.yaml")
     assert [i.message for i in err.value.issues] == [
-        "Extends forms a cycle: a.yaml -> b.yaml -> a.yaml"]
+        "Extends forms a cycle: a.yaml -> b.yaml -> a.yaml"
+    ]
 
 
 def test_missing_base_is_located(tmp_path):
@@ -58,7 +66,8 @@ def test_missing_base_is_located(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(child)
     assert [str(i) for i in err.value.issues] == [
-        f"{child}:2: Extends: cannot extend 'nowhere.yaml': no such config file"]
+        f"{child}:2: Extends: cannot extend 'nowhere.yaml': no such config file"
+    ]
 
 
 def test_problems_in_the_base_are_reported_in_the_base(tmp_path):
@@ -67,7 +76,8 @@ def test_problems_in_the_base_are_reported_in_the_base(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(child)
     assert [str(i) for i in err.value.issues] == [
-        f"{base}:7: Layers[1].Activaton: unknown key 'Activaton'; did you mean 'Activation'?"]
+        f"{base}:7: Layers[1].Activaton: unknown key 'Activaton'; did you mean 'Activation'?"
+    ]
 
 
 def test_zoo_reference(tmp_path, monkeypatch):
@@ -82,7 +92,8 @@ def test_zoo_reference(tmp_path, monkeypatch):
     with pytest.raises(ConfigError) as err:
         load_config(bad)
     assert err.value.issues[0].message == (
-        "cannot extend 'zoo:tiyn': no zoo entry 'tiyn'; did you mean 'tiny'?")
+        "cannot extend 'zoo:tiyn': no zoo entry 'tiyn'; did you mean 'tiny'?"
+    )
 
 
 def test_tied_deeprec_extends_the_untied_one():

@@ -15,8 +15,14 @@ from netcfg.networks.losses import ErrorFunctionKind
 
 DSSTNE = sorted((EXAMPLES / "dsstne").glob("*.json"))
 ALL_CONFIGS = sorted(
-    p for pattern in ("examples/**/*.json", "examples/**/*.yaml", "zoo/*/*.json",
-                      "zoo/*/*.yaml", "tests/fixtures/good/*")
+    p
+    for pattern in (
+        "examples/**/*.json",
+        "examples/**/*.yaml",
+        "zoo/*/*.json",
+        "zoo/*/*.yaml",
+        "tests/fixtures/good/*",
+    )
     for p in REPO.glob(pattern)
 )
 
@@ -41,15 +47,19 @@ def test_movielens_sample_values():
 
 
 def test_keys_and_values_are_case_insensitive_with_aliases():
-    spec = validate_config({
-        "errorfunction": "cross entropy", "slope": 0.25, "lrn": {"k": 3},
-        "datascaledmarginalcrossentropy": {"onescale": 30},
-        "layers": [
-            {"kind": "INPUT", "n": "AUTO", "dataset": "d", "sparse": True},
-            {"n": 8, "activation": "rectifiedlinear", "weightinit": {"scheme": "caffexavier"}},
-            {"kind": "output", "n": 5, "dataset": "d", "activation": "SIGMOID"},
-        ],
-    })
+    spec = validate_config(
+        {
+            "errorfunction": "cross entropy",
+            "slope": 0.25,
+            "lrn": {"k": 3},
+            "datascaledmarginalcrossentropy": {"onescale": 30},
+            "layers": [
+                {"kind": "INPUT", "n": "AUTO", "dataset": "d", "sparse": True},
+                {"n": 8, "activation": "rectifiedlinear", "weightinit": {"scheme": "caffexavier"}},
+                {"kind": "output", "n": 5, "dataset": "d", "activation": "SIGMOID"},
+            ],
+        }
+    )
     assert spec.ErrorFunction is ErrorFunctionKind.CrossEntropy
     assert spec.LocalResponseNormalization.k == 3 and spec.ScaledMarginalCrossEntropy.oneScale == 30
     assert spec.Layers[0].N == "auto"
@@ -59,12 +69,23 @@ def test_keys_and_values_are_case_insensitive_with_aliases():
 
 
 def test_positional_defaults():
-    spec = validate_config({"Layers": [
-        {"N": 4, "DataSet": "x"}, {"N": 3, "Activation": "Selu"}, {"N": 2, "Activation": "Elu"},
-        {"N": 4, "DataSet": "x"},
-    ], "ErrorFunction": "L2"})
+    spec = validate_config(
+        {
+            "Layers": [
+                {"N": 4, "DataSet": "x"},
+                {"N": 3, "Activation": "Selu"},
+                {"N": 2, "Activation": "Elu"},
+                {"N": 4, "DataSet": "x"},
+            ],
+            "ErrorFunction": "L2",
+        }
+    )
     assert [layer.Kind for layer in spec.Layers] == [
-        LayerKind.Input, LayerKind.Hidden, LayerKind.Hidden, LayerKind.Output]
+        LayerKind.Input,
+        LayerKind.Hidden,
+        LayerKind.Hidden,
+        LayerKind.Output,
+    ]
     assert [layer.Name for layer in spec.Layers] == ["Input0", "Hidden1", "Hidden2", "Output3"]
     assert spec.Layers[2].Source == ("Hidden1",)
     # Selu without ELUAlpha anywhere is the self-normalizing SELU; Elu keeps DSSTNE's 1.0
@@ -72,8 +93,17 @@ def test_positional_defaults():
 
 
 def test_network_elu_alpha_wins_over_the_selu_constant():
-    spec = validate_config({"ELUAlpha": 1.5, "ErrorFunction": "L2", "Layers": [
-        {"N": 4, "DataSet": "x"}, {"N": 3, "Activation": "Selu"}, {"N": 4, "DataSet": "x"}]})
+    spec = validate_config(
+        {
+            "ELUAlpha": 1.5,
+            "ErrorFunction": "L2",
+            "Layers": [
+                {"N": 4, "DataSet": "x"},
+                {"N": 3, "Activation": "Selu"},
+                {"N": 4, "DataSet": "x"},
+            ],
+        }
+    )
     assert spec.Layers[1].ELUAlpha == 1.5
 
 
@@ -84,18 +114,27 @@ def test_single_layer_object_is_accepted():
 
 
 def test_all_problems_are_reported_at_once(tmp_path):
-    path = write(tmp_path, "m.json", json.dumps({
-        "Layers": [{"N": "auto", "DataSet": "x", "Spars": True},
-                   {"N": 0, "Activation": "Sigmod"},
-                   {"N": "auto", "DataSet": "x"}],
-        "Training": {"Epochs": -1},
-    }, indent=1))
+    path = write(
+        tmp_path,
+        "m.json",
+        json.dumps(
+            {
+                "Layers": [
+                    {"N": "auto", "DataSet": "x", "Spars": True},
+                    {"N": 0, "Activation": "Sigmod"},
+                    {"N": "auto", "DataSet": "x"},
+                ],
+                "Training": {"Epochs": -1},
+            },
+            indent=1,
+        ),
+    )
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert [str(i) for i in err.value.issues] == [
         f"{path}:6: Layers[0].Spars: unknown key 'Spars'; did you mean 'Sparse'?",
         f"{path}:9: Layers[1].N: N must be a positive integer, a list of 1 to 4 positive "
-        "integers, or \"auto\" (got 0)",
+        'integers, or "auto" (got 0)',
         f"{path}:10: Layers[1].Activation: unknown Activation 'Sigmod'; did you mean 'Sigmoid'?",
         f"{path}:18: Training.Epochs: must be greater than or equal to 1 (got -1)",
     ]
@@ -105,15 +144,20 @@ def test_misplaced_key_names_its_home():
     with pytest.raises(ConfigError) as err:
         validate_config({"Training": {"LearningRate": 0.1}, "Layers": []})
     assert err.value.issues[0].message == (
-        "unknown key 'LearningRate'; it belongs under 'Optimizer.LearningRate'")
+        "unknown key 'LearningRate'; it belongs under 'Optimizer.LearningRate'"
+    )
 
 
 def test_relative_data_paths_follow_the_config_file(tmp_path):
     sub = tmp_path / "configs"
     sub.mkdir()
-    path = write(sub, "m.yaml", "ErrorFunction: L2\nData: {x: ../data/ratings.tsv, "
-                 "y: {Path: /abs/r.tsv, Orientation: item}}\nLayers:\n"
-                 "  - {N: 3, DataSet: x}\n  - {N: 3, DataSet: y}\n")
+    path = write(
+        sub,
+        "m.yaml",
+        "ErrorFunction: L2\nData: {x: ../data/ratings.tsv, "
+        "y: {Path: /abs/r.tsv, Orientation: item}}\nLayers:\n"
+        "  - {N: 3, DataSet: x}\n  - {N: 3, DataSet: y}\n",
+    )
     spec = load_config(path)
     assert spec.Data["x"].Path == str(sub / "../data/ratings.tsv")
     assert spec.Data["y"].Path == "/abs/r.tsv" and spec.Data["y"].Orientation.value == "Item"

@@ -28,8 +28,13 @@ Layers:
 @pytest.mark.parametrize("text, fmt", [(JSON, "json"), (YAML, "yaml")])
 def test_values_and_lines(text, fmt):
     tree = parse_config_text(text, "f", fmt)
-    assert tree == {"Name": "x", "Layers": [{"N": 10, "Activation": "Relu"},
-                                            {"N": [2, 3], "Sparse": True, "X": None, "F": -0.0015}]}
+    assert tree == {
+        "Name": "x",
+        "Layers": [
+            {"N": 10, "Activation": "Relu"},
+            {"N": [2, 3], "Sparse": True, "X": None, "F": -0.0015},
+        ],
+    }
     assert isinstance(tree, LocDict) and isinstance(tree["Layers"], LocList)
     first_layer_line = 4 if fmt == "json" else 3
     assert locate(tree, ("Layers", 0, "Activation")).line == first_layer_line + 1
@@ -53,14 +58,17 @@ def test_yaml_syntax_error_has_line_and_column():
     assert issue.message.startswith("invalid YAML: ")
 
 
-@pytest.mark.parametrize("text, fmt, message", [
-    ("  \n", "json", "m: empty config file"),
-    ("# only a comment\n", "yaml", "m: empty config file"),
-    ("[1, 2]", "json", "m:1: the config must be an object at the top level, not an array"),
-    ("- 1\n", "yaml", "m:1: the config must be an object at the top level, not an array"),
-    ("42", "json", "m:1: the config must be an object at the top level, not a int value"),
-    ('{"a": NaN}', "json", "m: invalid JSON: NaN is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "text, fmt, message",
+    [
+        ("  \n", "json", "m: empty config file"),
+        ("# only a comment\n", "yaml", "m: empty config file"),
+        ("[1, 2]", "json", "m:1: the config must be an object at the top level, not an array"),
+        ("- 1\n", "yaml", "m:1: the config must be an object at the top level, not an array"),
+        ("42", "json", "m:1: the config must be an object at the top level, not a int value"),
+        ('{"a": NaN}', "json", "m: invalid JSON: NaN is not valid JSON"),
+    ],
+)
 def test_document_errors(text, fmt, message):
     with pytest.raises(ConfigError) as err:
         parse_config_text(text, "m", fmt)
@@ -71,7 +79,13 @@ def test_document_errors(text, fmt, message):
 def test_duplicate_keys_are_reported(text, fmt):
     with pytest.raises(ConfigError) as err:
         parse_config_text(text, "m", fmt)
-    assert str(err.value) == "m:2: key 'a' is given twice (first on line 1)"
+    assert str(err.value) == "m:2: a: key 'a' is given twice (first on line 1)"
+
+
+def test_duplicate_keys_name_their_path():
+    with pytest.raises(ConfigError) as err:
+        parse_config_text('{"L": [{"N": 1}, {"N": 2,\n "N": 3}]}', "m", "json")
+    assert str(err.value) == "m:2: L[1].N: key 'N' is given twice (first on line 1)"
 
 
 def test_yaml_reads_exponent_floats_and_merges():

@@ -7,9 +7,9 @@ import json
 import jsonschema
 import pytest
 import yaml
+from conftest import REPO
 from test_load import ALL_CONFIGS
 
-from conftest import REPO
 from netcfg.config.schema import config_json_schema
 
 SCHEMA = config_json_schema()
@@ -45,36 +45,53 @@ def _objects(node, where="#"):
 
 def test_every_field_has_a_description():
     missing = [
-        f"{where}.{name}" for where, obj in _objects(SCHEMA)
-        for name, prop in obj["properties"].items() if not prop.get("description")
+        f"{where}.{name}"
+        for where, obj in _objects(SCHEMA)
+        for name, prop in obj["properties"].items()
+        if not prop.get("description")
     ]
     assert missing == []
     assert len(list(_objects(SCHEMA))) >= 20
 
 
-MOVIELENS = {"Layers": [{"N": "auto", "DataSet": "in", "Sparse": True},
-                        {"N": 128, "Activation": "Sigmoid"},
-                        {"N": "auto", "DataSet": "in"}]}
+MOVIELENS = {
+    "Layers": [
+        {"N": "auto", "DataSet": "in", "Sparse": True},
+        {"N": 128, "Activation": "Sigmoid"},
+        {"N": "auto", "DataSet": "in"},
+    ]
+}
 
 
-@pytest.mark.parametrize("change", [
-    {"layers": MOVIELENS["Layers"]},
-    {"Layers": MOVIELENS["Layers"], "ERRORFUNCTION": "cross entropy", "slope": 0.5},
-    {"Layers": [{"n": "AUTO", "dataset": "x"}, {"N": 3, "activation": "rectifiedlinear"},
-                {"N": 5, "DataSet": "x"}]},
-    {"Layers": MOVIELENS["Layers"], "Training": {"Optimizer": "Adam", "Schedule": "cosine"}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"layers": MOVIELENS["Layers"]},
+        {"Layers": MOVIELENS["Layers"], "ERRORFUNCTION": "cross entropy", "slope": 0.5},
+        {
+            "Layers": [
+                {"n": "AUTO", "dataset": "x"},
+                {"N": 3, "activation": "rectifiedlinear"},
+                {"N": 5, "DataSet": "x"},
+            ]
+        },
+        {"Layers": MOVIELENS["Layers"], "Training": {"Optimizer": "Adam", "Schedule": "cosine"}},
+    ],
+)
 def test_spellings_the_loader_accepts_are_accepted(change):
     assert [e.message for e in VALIDATOR.iter_errors(change)] == []
 
 
-@pytest.mark.parametrize("bad", [
-    {"Layers": MOVIELENS["Layers"], "Activaton": "Sigmoid"},
-    {"Layers": MOVIELENS["Layers"], "ErrorFunction": "Sigmod"},
-    {"Layers": [{"N": -3, "DataSet": "x"}]},
-    {"Layers": [{"N": 3, "DataSet": "x", "Sparse": "yes"}]},
-    {"Layers": MOVIELENS["Layers"], "Training": {"Epochs": 0}},
-    {"Layers": MOVIELENS["Layers"], "Training": {"Optimizer": {"Type": "Adamm"}}},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"Layers": MOVIELENS["Layers"], "Activaton": "Sigmoid"},
+        {"Layers": MOVIELENS["Layers"], "ErrorFunction": "Sigmod"},
+        {"Layers": [{"N": -3, "DataSet": "x"}]},
+        {"Layers": [{"N": 3, "DataSet": "x", "Sparse": "yes"}]},
+        {"Layers": MOVIELENS["Layers"], "Training": {"Epochs": 0}},
+        {"Layers": MOVIELENS["Layers"], "Training": {"Optimizer": {"Type": "Adamm"}}},
+    ],
+)
 def test_schema_rejects_what_the_loader_rejects(bad):
     assert list(VALIDATOR.iter_errors(bad))

@@ -52,7 +52,14 @@ def test_deeprec_netflix_full_untied_and_tied():
     tied = _meta(load_config(EXAMPLES / "deeprec-netflix-full-tied.yaml"), widths)
     assert _count(tied) == encoder + biases
     assert [untied.shapes[name] for name in untied.order] == [
-        (n,), (512,), (512,), (1024,), (512,), (512,), (n,)]
+        (n,),
+        (512,),
+        (512,),
+        (1024,),
+        (512,),
+        (512,),
+        (n,),
+    ]
 
 
 def test_compiled_modules_are_plain_torch():
@@ -60,7 +67,8 @@ def test_compiled_modules_are_plain_torch():
     assert isinstance(network.layers["Input"], InputLayer)
     assert isinstance(network.layers["Hidden1"], FullyConnected)
     assert sorted(network.state_dict()) == sorted(
-        f"layers.{name}.{p}" for name in ("Hidden1", "Hidden2", "Output")
+        f"layers.{name}.{p}"
+        for name in ("Hidden1", "Hidden2", "Output")
         for p in ("projections.0.weight", "bias")
     )
 
@@ -79,12 +87,14 @@ def test_unknown_and_contradicting_widths():
         _meta(spec, {"gl_input": 10})
     assert [str(i) for i in err.value.issues] == [
         "Layers[2].N: layer 'Output': N is \"auto\" but the width of DataSet 'gl_output' is "
-        "unknown; give the data (--data) or a width (--set Layers.Output.N=...)"]
+        "unknown; give the data (--data) or a width (--set Layers.Output.N=...)"
+    ]
     spec = load_config(DSSTNE / "movielens.json", ["Layers.Input.N=20"])
     with pytest.raises(CompileError) as err:
         _meta(spec, {"gl_input": 10, "gl_output": 10})
     assert [str(i) for i in err.value.issues] == [
-        "Layers[0].N: layer 'Input': N is 20 but DataSet 'gl_input' has width 10"]
+        "Layers[0].N: layer 'Input': N is 20 but DataSet 'gl_input' has width 10"
+    ]
 
 
 def _spec(*layers, error="L2"):
@@ -92,16 +102,22 @@ def _spec(*layers, error="L2"):
 
 
 def test_unsupported_layers_say_so():
-    spec = _spec({"N": 8, "DataSet": "x"},
-                 {"Name": "Conv", "Type": "Convolutional", "N": 8, "Kernel": [3, 3]},
-                 {"N": 8, "DataSet": "x"})
+    spec = _spec(
+        {"N": 8, "DataSet": "x"},
+        {"Name": "Conv", "Type": "Convolutional", "N": 8, "Kernel": [3, 3]},
+        {"N": 8, "DataSet": "x"},
+    )
     with pytest.raises(CompileError) as err:
         _meta(spec)
     assert [str(i) for i in err.value.issues] == [
         "Layers[1].Type: Convolutional layers are not supported yet: the config is valid, but "
-        "netcfg cannot compile it (FullyConnected and Pooling DotProduct/Cosine layers are)"]
-    spec = _spec({"N": 8, "DataSet": "x"}, {"Name": "P", "Type": "Pooling", "Function": "Max"},
-                 {"N": 8, "DataSet": "x"})
+        "netcfg cannot compile it (FullyConnected and Pooling DotProduct/Cosine layers are)"
+    ]
+    spec = _spec(
+        {"N": 8, "DataSet": "x"},
+        {"Name": "P", "Type": "Pooling", "Function": "Max"},
+        {"N": 8, "DataSet": "x"},
+    )
     with pytest.raises(CompileError, match="Pooling Function 'Max' is not supported yet"):
         _meta(spec)
 
@@ -113,8 +129,14 @@ def test_shape_problems_are_all_reported():
         {"Name": "H", "Source": "A", "N": 4},
         {"Name": "Skipper", "Source": "A", "N": 3, "Skip": "H"},
         {"Name": "Dot", "Type": "Pooling", "Function": "DotProduct", "Source": ["A", "B"]},
-        {"Name": "Out", "Kind": "Output", "Source": "H", "N": 4, "DataSet": "o",
-         "SharedWeights": {"SourceInputLayer": "A", "SourceOutputLayer": "H"}},
+        {
+            "Name": "Out",
+            "Kind": "Output",
+            "Source": "H",
+            "N": 4,
+            "DataSet": "o",
+            "SharedWeights": {"SourceInputLayer": "A", "SourceOutputLayer": "H"},
+        },
     )
     with pytest.raises(CompileError) as err:
         _meta(spec)

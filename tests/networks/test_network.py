@@ -23,12 +23,16 @@ def _weights(network, layer):
 
 
 def test_autoencoder_forward_and_loss_match_a_dense_computation():
-    spec = validate_config({
-        "ErrorFunction": "CrossEntropy",
-        "Layers": [{"Name": "In", "N": 20, "DataSet": "x", "Sparse": True},
-                   {"Name": "H", "N": 8, "Activation": "Relu"},
-                   {"Name": "Out", "N": 20, "DataSet": "x", "Activation": "Sigmoid"}],
-    })
+    spec = validate_config(
+        {
+            "ErrorFunction": "CrossEntropy",
+            "Layers": [
+                {"Name": "In", "N": 20, "DataSet": "x", "Sparse": True},
+                {"Name": "H", "N": 8, "Activation": "Relu"},
+                {"Name": "Out", "N": 20, "DataSet": "x", "Activation": "Sigmoid"},
+            ],
+        }
+    )
     torch.manual_seed(0)
     network = compile_network(spec).eval()
     dense = _sparse_rows(6, 20, 0.3, seed=1)
@@ -45,14 +49,25 @@ def test_autoencoder_forward_and_loss_match_a_dense_computation():
 
 
 def test_multiple_sources_and_skips_are_summed():
-    spec = validate_config({
-        "ErrorFunction": "L2",
-        "Layers": [{"Name": "A", "Kind": "Input", "N": 5, "DataSet": "a"},
-                   {"Name": "B", "Kind": "Input", "N": 3, "DataSet": "b"},
-                   {"Name": "HA", "Source": "A", "N": 4, "Activation": "Tanh"},
-                   {"Name": "Out", "Kind": "Output", "Source": ["A", "B"], "Skip": "HA",
-                    "N": 4, "DataSet": "o", "Activation": "Linear"}],
-    })
+    spec = validate_config(
+        {
+            "ErrorFunction": "L2",
+            "Layers": [
+                {"Name": "A", "Kind": "Input", "N": 5, "DataSet": "a"},
+                {"Name": "B", "Kind": "Input", "N": 3, "DataSet": "b"},
+                {"Name": "HA", "Source": "A", "N": 4, "Activation": "Tanh"},
+                {
+                    "Name": "Out",
+                    "Kind": "Output",
+                    "Source": ["A", "B"],
+                    "Skip": "HA",
+                    "N": 4,
+                    "DataSet": "o",
+                    "Activation": "Linear",
+                },
+            ],
+        }
+    )
     network = compile_network(spec)
     xa, xb = torch.randn(3, 5), torch.randn(3, 3)
     (wa,), ba = _weights(network, "HA")
@@ -79,8 +94,9 @@ def test_masked_mse_refers_to_observed_ratings_only():
     spec = load_config(EXAMPLES / "deeprec-netflix-full.yaml")
     network = compile_network(spec, {"ratings": 30}).eval()
     ratings = _sparse_rows(5, 30, 0.25, seed=4)
-    out = network({"ratings": SparseBatch.from_dense(ratings)},
-                  {"ratings": SparseBatch.from_dense(ratings)})
+    out = network(
+        {"ratings": SparseBatch.from_dense(ratings)}, {"ratings": SparseBatch.from_dense(ratings)}
+    )
     observed = ratings != 0
     expected = ((out.outputs["Output"] - ratings)[observed] ** 2).mean()
     torch.testing.assert_close(out.losses["Output"], expected)
@@ -117,17 +133,30 @@ def test_dot_product_two_towers():
     (wu,), bu = _weights(network, "UserTower")
     (wi,), bi = _weights(network, "ItemTower")
     score = (torch.tanh(users @ wu + bu) * torch.tanh(items @ wi + bi)).sum(1, keepdim=True)
-    out = network({"user_features": SparseBatch.from_dense(users), "item_features": items},
-                  {"clicked": torch.ones(4, 1)})
+    out = network(
+        {"user_features": SparseBatch.from_dense(users), "item_features": items},
+        {"clicked": torch.ones(4, 1)},
+    )
     torch.testing.assert_close(out.outputs["Score"], torch.sigmoid(score))
     torch.testing.assert_close(out.losses["Score"], -F.logsigmoid(score).sum() / 4)
 
 
 def test_weight_norm_constraint():
-    spec = validate_config({"ErrorFunction": "L2", "Layers": [
-        {"N": 6, "DataSet": "x"}, {"Name": "H", "N": 4, "WeightNorm": 0.5,
-                                   "WeightInit": {"Scheme": "Constant", "Scale": 1.0}},
-        {"N": 6, "DataSet": "x", "WeightInit": {"Scheme": "Constant", "Scale": 1.0}}]})
+    spec = validate_config(
+        {
+            "ErrorFunction": "L2",
+            "Layers": [
+                {"N": 6, "DataSet": "x"},
+                {
+                    "Name": "H",
+                    "N": 4,
+                    "WeightNorm": 0.5,
+                    "WeightInit": {"Scheme": "Constant", "Scale": 1.0},
+                },
+                {"N": 6, "DataSet": "x", "WeightInit": {"Scheme": "Constant", "Scale": 1.0}},
+            ],
+        }
+    )
     network = compile_network(spec)
     network.apply_constraints()
     norms = network.layers["H"].projections[0].weight.norm(dim=0)
