@@ -60,6 +60,25 @@ def test_validate_without_widths_stays_symbolic(capsys):
     assert out.splitlines()[3].split() == ["Input", "Input", "FullyConnected", "auto", "-", "?"]
 
 
+@pytest.mark.parametrize(
+    "name, widths, total",
+    [
+        ("movielens.json", ("Input", "Output"), lambda n: (n * 128 + 128) + (128 * n + n)),
+        (
+            "config_2.json",
+            ("Input", "Output"),
+            lambda n: (n * 1024 + 1024) + (1024 * 1024 + 1024) + (1024 * n + n),
+        ),
+        ("config_3.json", ("Input",), lambda n: (n * 128 + 128) + (128 * n + n)),
+    ],
+)
+@pytest.mark.parametrize("n", [1682, 27278])
+def test_dsstne_samples_print_the_formula_total(capsys, name, widths, total, n):
+    sets = [arg for layer in widths for arg in ("--set", f"Layers.{layer}.N={n}")]
+    code, out, _ = run(capsys, "validate", str(EXAMPLES / "dsstne" / name), *sets)
+    assert code == 0 and out.splitlines()[-1] == f"Total parameters: {total(n):,}"
+
+
 def test_validate_with_widths_from_set(capsys):
     code, out, _ = run(
         capsys,

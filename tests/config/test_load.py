@@ -6,6 +6,7 @@ import json
 
 import pytest
 from conftest import EXAMPLES, REPO, write
+from pydantic import ValidationError
 
 from netcfg import ConfigError, load_config, validate_config
 from netcfg.config.render import render_config
@@ -44,6 +45,14 @@ def test_movielens_sample_values():
     hidden = spec.layer("Hidden")
     assert hidden.Source == ("Input",) and hidden.Activation is ActivationKind.Sigmoid
     assert hidden.WeightInit.Scheme is WeightInitScheme.Xavier
+
+
+def test_specs_are_frozen():
+    spec = load_config(EXAMPLES / "dsstne" / "movielens.json")
+    with pytest.raises(ValidationError):
+        spec.Name = "changed"
+    with pytest.raises(ValidationError):
+        spec.Layers[1].N = 3
 
 
 def test_keys_and_values_are_case_insensitive_with_aliases():
