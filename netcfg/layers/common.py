@@ -11,6 +11,8 @@ from netcfg.spec_base import SpecBase, shown, spec_enum, spec_error, spec_field
 
 __all__ = [
     "LayerKind",
+    "LayerName",
+    "LayerSpecBase",
     "LayerKindName",
     "LayerType",
     "LayerTypeName",
@@ -20,6 +22,7 @@ __all__ = [
     "WeightInitSchemeName",
     "WeightInitSpec",
     "Width",
+    "dimensions_type",
     "width_dims",
 ]
 
@@ -66,54 +69,70 @@ LayerTypeName = spec_enum(
 """The ``Type`` key of a layer."""
 
 
-def _parse_width(value: Any) -> Any:
-    problem = (
-        'N must be a positive integer, a list of 1 to 4 positive integers, or "auto" '
-        f"(got {shown(value)})"
-    )
-    if isinstance(value, str):
-        if value.strip().lower() == "auto":
+def dimensions_type(max_dims: int, *, auto: bool) -> Any:
+    """An integer or a list of 1 to ``max_dims`` positive integers (or ``"auto"``), as a type.
+
+    Lists are held as tuples; the JSON Schema documents the same forms.
+    """
+    forms = f"a positive integer, a list of 1 to {max_dims} positive integers"
+    forms += ', or "auto"' if auto else ""
+
+    def parse(value: Any) -> Any:
+        if auto and isinstance(value, str) and value.strip().lower() == "auto":
             return "auto"
-        raise spec_error(problem)
-    if isinstance(value, bool):
-        raise spec_error(problem)
-    if isinstance(value, int):
-        if value <= 0:
-            raise spec_error(problem)
-        return value
-    if isinstance(value, list | tuple):
-        if not 1 <= len(value) <= 4 or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+        if isinstance(value, list):
+            value = tuple(value)
+        items = value if isinstance(value, tuple) else (value,)
+        if not 1 <= len(items) <= max_dims or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in items
         ):
-            raise spec_error(problem)
-        return tuple(value)
-    raise spec_error(problem)
+            raise spec_error(f"must be {forms} (got {shown(value)})")
+        return value
+
+    array = {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1},
+        "minItems": 1,
+        "maxItems": max_dims,
+    }
+    schema = [{"type": "integer", "minimum": 1}, array]
+    if auto:
+        schema.append({"type": "string", "pattern": "^[aA][uU][tT][oO]$"})
+    kinds = int | tuple[int, ...] | Literal["auto"] if auto else int | tuple[int, ...]
+    return Annotated[kinds, BeforeValidator(parse), WithJsonSchema({"anyOf": schema})]
 
 
-Width = Annotated[
-    int | tuple[int, ...] | Literal["auto"],
-    BeforeValidator(_parse_width),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 1},
-                {
-                    "type": "array",
-                    "items": {"type": "integer", "minimum": 1},
-                    "minItems": 1,
-                    "maxItems": 4,
-                },
-                {"type": "string", "pattern": "^[aA][uU][tT][oO]$"},
-            ]
-        }
-    ),
-]
+Width = dimensions_type(4, auto=True)
 """A layer's ``N``: a width, up to four dimensions [x, y, z, w], or ``"auto"``."""
 
 
 def width_dims(width: int | tuple[int, ...]) -> tuple[int, ...]:
     """The dimensions of a concrete width, as a tuple."""
     return (width,) if isinstance(width, int) else tuple(width)
+
+
+def _check_name(value: Any) -> Any:
+    if isinstance(value, str) and (not value or "." in value):
+        raise spec_error(
+            f"layer names must be non-empty and may not contain '.' (got {shown(value)})"
+        )
+    return value
+
+
+LayerName = Annotated[str, BeforeValidator(_check_name)]
+"""A layer's ``Name``: non-empty, without dots (``--set`` paths address layers by name)."""
+
+
+class LayerSpecBase(SpecBase):
+    """Keys of every layer: its name and kind (both filled from its position if missing)."""
+
+    Name: LayerName = spec_field(
+        description="Unique name of the layer (default: Kind and index, e.g. 'Hidden1')."
+    )
+    Kind: LayerKindName = spec_field(
+        description="Input, Hidden or Output (default: first layer Input, last Output, "
+        "the others Hidden)."
+    )
 
 
 class WeightInitScheme(str, enum.Enum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 from torch import nn
 
 from netcfg.layers.activations import (
@@ -15,18 +15,18 @@ from netcfg.layers.activations import (
 )
 from netcfg.layers.common import (
     LayerKind,
-    LayerKindName,
+    LayerSpecBase,
     LayerType,
     LayerTypeName,
     SharedWeightSpec,
     SparsenessPenaltySpec,
     WeightInitSpec,
     Width,
+    dimensions_type,
 )
 from netcfg.layers.dropout import create_dropout
-from netcfg.layers.input import LayerName
 from netcfg.layers.registry import BuildContext, Shape
-from netcfg.spec_base import OneOrMany, SpecBase, names_type, shown, spec_error, spec_field
+from netcfg.spec_base import OneOrMany, names_type, spec_error, spec_field
 
 __all__ = [
     "ComputedLayerSpec",
@@ -37,42 +37,11 @@ __all__ = [
 ]
 
 
-def _parse_kernel(value: Any) -> Any:
-    if isinstance(value, list):
-        value = tuple(value)
-    ok = (isinstance(value, int) and not isinstance(value, bool) and value > 0) or (
-        isinstance(value, tuple)
-        and 1 <= len(value) <= 3
-        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
-    )
-    if not ok:
-        raise spec_error(
-            f"must be a positive integer or a list of 1 to 3 of them (got {shown(value)})"
-        )
-    return value
-
-
-KernelSize = Annotated[
-    int | tuple[int, ...],
-    BeforeValidator(_parse_kernel),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 1},
-                {
-                    "type": "array",
-                    "items": {"type": "integer", "minimum": 1},
-                    "minItems": 1,
-                    "maxItems": 3,
-                },
-            ]
-        }
-    ),
-]
+KernelSize = dimensions_type(3, auto=False)
 """``Kernel`` and ``KernelStride``: an integer or [x], [x, y], [x, y, z]."""
 
 
-class ComputedLayerSpec(SpecBase):
+class ComputedLayerSpec(LayerSpecBase):
     """Keys of every Hidden or Output layer."""
 
     rejected_keys = {
@@ -82,13 +51,6 @@ class ComputedLayerSpec(SpecBase):
         "recurrent": "DSSTNE's parser rejects 'Recurrent'; recurrent layers are not supported",
     }
 
-    Name: LayerName = spec_field(
-        description="Unique name of the layer (default: Kind and index, e.g. 'Hidden1')."
-    )
-    Kind: LayerKindName = spec_field(
-        description="Input, Hidden or Output (default: first layer Input, last Output, "
-        "the others Hidden)."
-    )
     Type: LayerTypeName = spec_field(
         LayerType.FullyConnected, description="FullyConnected (default), Convolutional or Pooling."
     )

@@ -8,40 +8,21 @@ draws it per batch (README, compatibility).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 import torch
-from pydantic import BeforeValidator, ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
-from netcfg.layers.common import LayerKindName, LayerType, LayerTypeName, Width
+from netcfg.layers.common import LayerSpecBase, LayerType, LayerTypeName, Width
 from netcfg.layers.registry import BuildContext, Built, Shape, register_layer
-from netcfg.spec_base import SpecBase, spec_error, spec_field
+from netcfg.spec_base import spec_error, spec_field
 
-__all__ = ["InputLayer", "InputLayerSpec", "LayerName", "build_input", "denoise"]
-
-
-def _check_name(value: Any) -> Any:
-    if isinstance(value, str) and (not value or "." in value):
-        raise spec_error(f"layer names must be non-empty and may not contain '.' (got {value!r})")
-    return value
+__all__ = ["InputLayer", "InputLayerSpec", "build_input", "denoise"]
 
 
-LayerName = Annotated[str, BeforeValidator(_check_name)]
-"""A layer's ``Name``: non-empty, without dots (``--set`` paths address layers by name)."""
-
-
-class InputLayerSpec(SpecBase):
+class InputLayerSpec(LayerSpecBase):
     """A layer that receives a dataset."""
 
-    Name: LayerName = spec_field(
-        description="Unique name of the layer (default: Kind and index, e.g. 'Input0')."
-    )
-    Kind: LayerKindName = spec_field(
-        description="Input, Hidden or Output (default: first layer Input, last Output, "
-        "the others Hidden)."
-    )
     Type: LayerTypeName = spec_field(
         LayerType.FullyConnected,
         description="FullyConnected, or Convolutional for image-shaped inputs.",

@@ -129,15 +129,27 @@ class AdamWSpec(AdamSpec):
     )
 
 
-def _type_tag(spellings: dict[str, str], default: str):
-    def tag_of(value: Any) -> str | None:
-        raw = value.get("Type", default)
-        raw = getattr(raw, "value", raw)
-        if not isinstance(raw, str):
-            return None
-        return spellings.get(raw.strip().lower(), raw)
+def _type_union(
+    name: str, members: dict[str, type[SpecBase]], what: str, default: enum.Enum
+) -> Any:
+    """A union of specs chosen by their ``Type`` key (``default`` when it is missing)."""
+    spellings = {k.lower(): k for k in members}
 
-    return tag_of
+    def tag_of(value: Any) -> str | None:
+        raw = value.get("Type", default.value)
+        raw = getattr(raw, "value", raw)
+        return spellings.get(raw.strip().lower(), raw) if isinstance(raw, str) else None
+
+    return tagged_union(
+        name,
+        members,
+        key="Type",
+        what=what,
+        tag_of=tag_of,
+        spellings=tuple(members),
+        describe={k: f"{what} '{k}'" for k in members},
+        shorthand=True,
+    )
 
 
 _OPTIMIZERS = {
@@ -151,16 +163,7 @@ _OPTIMIZERS = {
     OptimizerKind.AdamW.value: AdamWSpec,
 }
 
-OptimizerSpec = tagged_union(
-    "optimizer_type",
-    _OPTIMIZERS,
-    key="Type",
-    what="Optimizer Type",
-    tag_of=_type_tag({k.lower(): k for k in _OPTIMIZERS}, OptimizerKind.SGD.value),
-    spellings=tuple(_OPTIMIZERS),
-    describe={k: f"Optimizer Type '{k}'" for k in _OPTIMIZERS},
-    shorthand=True,
-)
+OptimizerSpec = _type_union("optimizer_type", _OPTIMIZERS, "Optimizer Type", OptimizerKind.SGD)
 """An optimizer with its parameters; a bare string names the Type with its defaults."""
 
 
@@ -223,14 +226,5 @@ _SCHEDULES = {
     ScheduleKind.Cosine.value: CosineScheduleSpec,
 }
 
-ScheduleSpec = tagged_union(
-    "schedule_type",
-    _SCHEDULES,
-    key="Type",
-    what="Schedule Type",
-    tag_of=_type_tag({k.lower(): k for k in _SCHEDULES}, ScheduleKind.Constant.value),
-    spellings=tuple(_SCHEDULES),
-    describe={k: f"Schedule Type '{k}'" for k in _SCHEDULES},
-    shorthand=True,
-)
+ScheduleSpec = _type_union("schedule_type", _SCHEDULES, "Schedule Type", ScheduleKind.Constant)
 """A learning-rate schedule; a bare string names the Type with its defaults."""

@@ -142,7 +142,7 @@ def test_all_problems_are_reported_at_once(tmp_path):
         load_config(path)
     assert [str(i) for i in err.value.issues] == [
         f"{path}:6: Layers[0].Spars: unknown key 'Spars'; did you mean 'Sparse'?",
-        f"{path}:9: Layers[1].N: N must be a positive integer, a list of 1 to 4 positive "
+        f"{path}:9: Layers[1].N: must be a positive integer, a list of 1 to 4 positive "
         'integers, or "auto" (got 0)',
         f"{path}:10: Layers[1].Activation: unknown Activation 'Sigmod'; did you mean 'Sigmoid'?",
         f"{path}:18: Training.Epochs: must be greater than or equal to 1 (got -1)",
