@@ -97,16 +97,17 @@ def spec_path(
     """Turn a pydantic error location into a JSON path, dropping union tag segments.
 
     Returns:
-        The JSON path, and the tag of the innermost tagged union passed (or None).
+        The JSON path, and how messages name the member of the innermost tagged union
+        passed (``"Input layers"``), or None.
     """
     path: list[str | int] = []
-    tag = None
+    member = None
     annotation: Any = root
     last = len(loc) - 1
     for position, part in enumerate(loc):
         slot = slot_of(annotation)
         if slot.union is not None and part in slot.union.members and not _is_field(slot, part):
-            tag = str(part)
+            member = slot.union.describe.get(str(part), str(part))
             annotation = slot.union.members[part]
         elif slot.models:
             if _is_field(slot, part):
@@ -122,7 +123,7 @@ def spec_path(
             annotation = slot.values
         elif isinstance(part, int):
             path.append(part)
-    return tuple(path), tag
+    return tuple(path), member
 
 
 def _is_field(slot: Slot, part: Any) -> bool:
