@@ -9,7 +9,14 @@ from pydantic import BeforeValidator, model_validator
 
 from netcfg.spec_base import SpecBase, StringShorthand, spec_enum, spec_error, spec_field
 
-__all__ = ["DataFormat", "DataSource", "DataSourceSpec", "FetchName", "Orientation"]
+__all__ = [
+    "DataFormat",
+    "DataFormatName",
+    "DataSource",
+    "DataSourceSpec",
+    "FetchName",
+    "Orientation",
+]
 
 
 class DataFormat(str, enum.Enum):
@@ -49,7 +56,19 @@ OrientationName = spec_enum(
 
 
 FetchNameName = spec_enum(FetchName, "Fetch")
-DataFormatName = spec_enum(DataFormat, "data Format")
+DataFormatName = spec_enum(
+    DataFormat,
+    "data Format",
+    aliases={
+        "movielens-1m": "movielens-dat",
+        "movielens-10m": "movielens-dat",
+        "movielens-20m": "movielens-csv",
+        "movielens-25m": "movielens-csv",
+        "movielens-latest": "movielens-csv",
+        "movielens-latest-small": "movielens-csv",
+    },
+)
+"""A data format name (case-insensitive; MovieLens release names are aliases)."""
 
 
 class DataSourceSpec(SpecBase):

@@ -187,7 +187,15 @@ def test_repository_holds_configs_to_round_trip():
 
 def test_keys_that_do_not_apply_to_the_kind_by_position():
     with pytest.raises(ConfigError) as err:
-        validate_config({"ErrorFunction": "L2", "Layers": [
-            {"N": 3, "DataSet": "x", "Activation": "Relu"}, {"N": 3, "DataSet": "x"}]})
+        validate_config(
+            {
+                "ErrorFunction": "L2",
+                "Layers": [
+                    {"N": 3, "DataSet": "x", "Activation": "Relu"},
+                    {"N": 3, "DataSet": "x"},
+                ],
+            }
+        )
     assert [f"{i.path}: {i.message}" for i in err.value.issues] == [
-        "('Layers', 0, 'Activation'): key 'Activation' does not apply to Input layers"]
+        "('Layers', 0, 'Activation'): key 'Activation' does not apply to Input layers"
+    ]

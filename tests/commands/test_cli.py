@@ -110,7 +110,7 @@ def test_data_errors(capsys, tmp_path):
     bad = tmp_path / "ratings.tsv"
     bad.write_text("1\t2\t5\n3\n")
     code, _, err = run(capsys, "validate", MOVIELENS, "--data", str(bad))
-    assert code == 2 and err.startswith(f"{bad}:2: expected at least 'user item' fields")
+    assert code == 2 and err == f"{bad}:2: expected at least 3 fields, found 1: '3'\n"
     code, _, err = run(capsys, "validate", MOVIELENS, "--data", "nope=x.tsv")
     assert code == 2 and err == (
         "--data nope=x.tsv: no layer uses DataSet 'nope' (DataSets: gl_input, gl_output)\n"
