@@ -60,20 +60,14 @@ class Interactions:
         """Same entries, values, times, ids and orientation (metadata aside)."""
         if not isinstance(other, Interactions):
             return NotImplemented
-        same = lambda a, b: (
-            (a is None and b is None)
-            or (  # noqa: E731
-                a is not None and b is not None and np.array_equal(a, b)
-            )
-        )
         return (
             self.orientation == other.orientation
             and self.rows == other.rows
             and self.columns == other.columns
             and np.array_equal(self.indptr, other.indptr)
             and np.array_equal(self.indices, other.indices)
-            and same(self.values, other.values)
-            and same(self.times, other.times)
+            and _same(self.values, other.values)
+            and _same(self.times, other.times)
         )
 
     __hash__ = None
@@ -216,6 +210,12 @@ class Interactions:
             orientation=orientation,
         )
         return matrix, int((~keep).sum())
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return np.array_equal(a, b)
 
 
 def _sorted_order(keys: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
