@@ -59,9 +59,10 @@ class SyntheticModel:
         user_factors: float32 [users, rank], N(0, s^2) with ``rank * s^4 = 0.8^2``, so that
             the affinity ``user_factors[u] @ item_factors[i]`` has a standard deviation of 0.8.
         item_factors: float32 [items, rank], same distribution.
-        user_bias: float32 [users], rating offset of each user (standard deviation 0.35).
-        item_bias: float32 [items], rating offset of each item (0.3, plus 0.1 per standard
-            deviation of log-popularity: popular items are rated a little higher).
+        user_bias: float32 [users], rating offset of each user (standard deviation 0.45).
+        item_bias: float32 [items], rating offset of each item: N(0, 0.4^2) plus 0.1 per
+            standard deviation of log-popularity above that of a typical interaction
+            (popular items are rated a little higher).
         popularity: float64 [items], the probability of each item in a popularity-weighted
             draw; ``1 / rank_i ** popularity_exponent`` over a random ranking of the items.
     """
@@ -247,8 +248,21 @@ def synthesize(
     cdf = cdf.astype(np.int64)
     cdf[-1] = 1 << _SAMPLE_BITS
     log_popularity = np.log(np.maximum(model.popularity, 1e-300) / model.popularity.max())
+    guide_bits = min(24, max(16, item_bits + 4))
+    starts = np.arange((1 << guide_bits) + 1, dtype=np.int64) << (_SAMPLE_BITS - guide_bits)
+    guide = np.searchsorted(cdf, starts, side="right").astype(np.int32)
     context = _Context(
-        model, streams, counts, candidates, heavy, cdf, log_popularity, item_bits, items
+        model,
+        streams,
+        counts,
+        candidates,
+        heavy,
+        cdf,
+        log_popularity,
+        item_bits,
+        items,
+        guide,
+        guide_bits,
     )
     # chunks of users of about chunk_candidates candidates (sort keys limit the user count)
     budget = min(chunk_candidates, (1 << min(63 - _SAMPLE_BITS, 63 - _SCORE_BITS - item_bits)) - 1)
@@ -312,6 +326,8 @@ class _Context:
     log_popularity: np.ndarray
     item_bits: int
     items: int
+    guide: np.ndarray
+    guide_bits: int
 
 
 def _check_positive(**values: int) -> None:
@@ -328,24 +344,28 @@ def _activity(z: np.ndarray, sigma: float, target: int, items: int) -> np.ndarra
     """
     users = len(z)
     target = min(max(target, users), users * items)
-    raw = np.exp(sigma * (z - z.max()))  # <= 1, no overflow
+    log_raw = sigma * (z - z.max())  # <= 0
 
-    def planned(scale: float) -> np.ndarray:
-        return np.clip(np.floor(scale * raw), 1, items).astype(np.int64)
+    def planned(log_scale: float) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return np.clip(np.floor(np.exp(log_scale + log_raw)), 1, items).astype(np.int64)
 
-    low, high = 0.0, float(items) / raw.min() + 1.0
+    # planned(0) is all ones (at most target); planned(high) is all items (at least target)
+    low, high = 0.0, float(np.log(items) - log_raw.min()) + 1.0
     for _ in range(200):
         middle = 0.5 * (low + high)
         if planned(middle).sum() <= target:
             low = middle
         else:
             high = middle
-        if high - low <= 1e-12 * high:
+        if high - low <= 1e-15 * high:
             break
     counts = planned(low)
     missing = target - int(counts.sum())
     if missing > 0:
-        fraction = low * raw - np.floor(low * raw)
+        with np.errstate(over="ignore"):
+            scaled = np.exp(low + log_raw)
+        fraction = scaled - np.floor(scaled)
         open_users = np.flatnonzero(counts < items)
         order = open_users[np.argsort(-fraction[open_users], kind="stable")]
         counts[order[:missing]] += 1
@@ -400,7 +420,7 @@ def _choose(context: _Context, first: int, last: int) -> tuple[np.ndarray, ...]:
     key = key.view(np.int64)
     key |= np.repeat(local << _SAMPLE_BITS, draws)
     key.sort()
-    drawn = np.searchsorted(context.cdf, key & ((1 << _SAMPLE_BITS) - 1), side="right")
+    drawn = _sample(context, key & ((1 << _SAMPLE_BITS) - 1))
     key >>= _SAMPLE_BITS
     key <<= item_bits
     key |= drawn
@@ -457,6 +477,20 @@ def _choose(context: _Context, first: int, last: int) -> tuple[np.ndarray, ...]:
     keep = np.zeros(len(item), dtype=bool)
     keep[begin[chosen] + (order[chosen] & item_mask)] = True
     return user[keep], item[keep].astype(np.int32), affinity[keep]
+
+
+def _sample(context: _Context, draws: np.ndarray) -> np.ndarray:
+    """The items of uniform draws in [0, 2**_SAMPLE_BITS): ``searchsorted(cdf, draws, "right")``.
+
+    A guide table gives the item at the start of each of ``2**k`` equal buckets of the draws;
+    only draws in a bucket that holds an item boundary need the binary search.
+    """
+    bucket = draws >> (_SAMPLE_BITS - context.guide_bits)
+    item = context.guide[bucket].astype(np.int64)
+    unsure = np.flatnonzero(context.guide[bucket + 1] != item)
+    del bucket
+    item[unsure] = np.searchsorted(context.cdf, draws[unsure], side="right")
+    return item
 
 
 def _ratings(
