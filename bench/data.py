@@ -53,8 +53,16 @@ def _synth(scale: float, folder: str, queue) -> None:
     matrix = synthesize(users, items, ratings / (NETFLIX[0] * items), seed=0)
     generated = time.perf_counter() - start
     save_dataset(matrix, folder)
-    queue.put({"users": users, "items": items, "nnz": matrix.nnz, "generate_s": generated,
-               "total_s": time.perf_counter() - start, "peak_mb": _peak_mb()})
+    queue.put(
+        {
+            "users": users,
+            "items": items,
+            "nnz": matrix.nnz,
+            "generate_s": generated,
+            "total_s": time.perf_counter() - start,
+            "peak_mb": _peak_mb(),
+        }
+    )
 
 
 def _write_lines(dataset: str, path: str, lines: int, queue) -> None:
@@ -66,11 +74,14 @@ def _write_lines(dataset: str, path: str, lines: int, queue) -> None:
     matrix = load_dataset(dataset)
     count = min(lines, matrix.nnz)
     rows = matrix.row_of_entries()[:count]
-    table = pa.table({
-        "user": matrix.rows.ids[rows], "item": matrix.columns.ids[matrix.indices[:count]],
-        "rating": np.asarray(matrix.values[:count]).astype(np.int64),
-        "time": np.asarray(matrix.times[:count]),
-    })
+    table = pa.table(
+        {
+            "user": matrix.rows.ids[rows],
+            "item": matrix.columns.ids[matrix.indices[:count]],
+            "rating": np.asarray(matrix.values[:count]).astype(np.int64),
+            "time": np.asarray(matrix.times[:count]),
+        }
+    )
     options = pa_csv.WriteOptions(include_header=False, delimiter="\t")
     pa_csv.write_csv(table.take(np.random.default_rng(0).permutation(count)), path, options)
     queue.put({"lines": count})
@@ -93,21 +104,23 @@ def _child(target, *args) -> dict:
     return result
 
 
-def deeprec_batches(data: dict[int, list[tuple[int, float]]], keys: list[int], batch_size: int,
-                    width: int):
+def deeprec_batches(
+    data: dict[int, list[tuple[int, float]]], keys: list[int], batch_size: int, width: int
+):
     """DeepRecommender's batching: Python lists per batch, then a sparse COO tensor."""
     import torch
 
     for start in range(0, len(keys), batch_size):
         i_id, j_id, values = [], [], []
-        for i, key in enumerate(keys[start:start + batch_size]):
+        for i, key in enumerate(keys[start : start + batch_size]):
             for item, rating in data[key]:
                 i_id.append(i)
                 j_id.append(item)
                 values.append(rating)
         index = torch.LongTensor([i_id, j_id])
-        yield torch.sparse_coo_tensor(index, torch.FloatTensor(values),
-                                      torch.Size([batch_size, width]))
+        yield torch.sparse_coo_tensor(
+            index, torch.FloatTensor(values), torch.Size([batch_size, width])
+        )
 
 
 def _batches(dataset: str, batches: int) -> dict:
@@ -125,13 +138,19 @@ def _batches(dataset: str, batches: int) -> dict:
     data = {}  # DeepRecommender keeps every user's list; built here for the rows used only
     for key in keys.tolist():
         lo, hi = matrix.indptr[key], matrix.indptr[key + 1]
-        data[key] = list(zip(matrix.indices[lo:hi].tolist(), matrix.values[lo:hi].tolist(),
-                             strict=True))
+        data[key] = list(
+            zip(matrix.indices[lo:hi].tolist(), matrix.values[lo:hi].tolist(), strict=True)
+        )
     start = time.perf_counter()
     theirs = sum(1 for _ in deeprec_batches(data, keys.tolist(), 128, matrix.shape[1]))
     theirs_rate = theirs / (time.perf_counter() - start)
-    return {"batch_size": 128, "batches": batches, "ours_per_s": round(ours_rate, 1),
-            "deeprec_per_s": round(theirs_rate, 1), "ratio": round(ours_rate / theirs_rate, 1)}
+    return {
+        "batch_size": 128,
+        "batches": batches,
+        "ours_per_s": round(ours_rate, 1),
+        "deeprec_per_s": round(theirs_rate, 1),
+        "ratio": round(ours_rate / theirs_rate, 1),
+    }
 
 
 def main() -> None:
@@ -148,14 +167,33 @@ def main() -> None:
         dataset = work / "netflix"
         synth = _child(_synth, args.scale, str(dataset))
         csr = _csr_mb(dataset)
-        print(json.dumps({"case": "synth", **synth, "csr_mb": round(csr),
-                          "peak_over_csr": round(synth["peak_mb"] / csr, 2)}), flush=True)
-        lines = _child(_write_lines, str(dataset), str(work / "ratings.tsv"),
-                       args.import_lines)["lines"]
+        print(
+            json.dumps(
+                {
+                    "case": "synth",
+                    **synth,
+                    "csr_mb": round(csr),
+                    "peak_over_csr": round(synth["peak_mb"] / csr, 2),
+                }
+            ),
+            flush=True,
+        )
+        lines = _child(_write_lines, str(dataset), str(work / "ratings.tsv"), args.import_lines)[
+            "lines"
+        ]
         imported = _child(_import, str(work / "ratings.tsv"), str(work / "imported"))
-        print(json.dumps({"case": "import", "lines": lines, **imported,
-                          "lines_per_s": round(lines / imported["seconds"]),
-                          "csr_mb": round(_csr_mb(work / "imported"))}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "case": "import",
+                    "lines": lines,
+                    **imported,
+                    "lines_per_s": round(lines / imported["seconds"]),
+                    "csr_mb": round(_csr_mb(work / "imported")),
+                }
+            ),
+            flush=True,
+        )
         print(json.dumps({"case": "batches", **_batches(str(dataset), args.batches)}), flush=True)
     finally:
         if not args.workdir:

@@ -180,3 +180,46 @@ def test_random_and_mutated_lines_never_crash(tmp_path, lines):
     assert len(raw) == len(good)
     if raw.values is not None:
         assert np.isfinite(raw.values).all()
+
+
+SAMPLES = {
+    DataFormat.movielens_100k: "196\t242\t3\t881250949\n186\t302\t3\t891717742\n",
+    DataFormat.movielens_dat: "1::1193::5::978300760\n1::661::3::978302109\n",
+    DataFormat.movielens_csv: "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.0,9649\n",
+    DataFormat.dsstne: "u1\t10,5:20,3:\nu2\t10:30\n",
+}
+
+
+@st.composite
+def _mutated(draw):
+    fmt = draw(st.sampled_from(list(SAMPLES)))
+    text = list(SAMPLES[fmt])
+    for _ in range(draw(st.integers(1, 4))):
+        position = draw(st.integers(0, len(text) - 1))
+        action = draw(st.sampled_from(["delete", "insert", "replace"]))
+        char = draw(st.sampled_from(list("0123456789:,\t\n.-ae \x00é")))
+        if action == "delete" and len(text) > 1:
+            del text[position]
+        elif action == "insert":
+            text.insert(position, char)
+        else:
+            text[position] = char
+    return fmt, "".join(text)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=_mutated())
+def test_mutated_real_lines_give_data_or_a_located_error(tmp_path, case):
+    fmt, text = case
+    path = tmp_path / "mutated.txt"
+    path.write_text(text, encoding="utf-8")
+    try:
+        matrix = import_file(path, None, fmt)
+    except DataError as err:
+        assert str(path) in str(err)
+        return
+    assert matrix.nnz >= 1
+    assert matrix.values is None or np.isfinite(matrix.values).all()
+    assert (np.diff(matrix.indptr) >= 0).all() and matrix.indptr[-1] == matrix.nnz
