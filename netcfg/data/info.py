@@ -92,6 +92,18 @@ def format_info(info: dict[str, Any]) -> str:
         lines.append(f"bad lines     {info['lines_skipped']:,} skipped")
     if "source" in info:
         source = info["source"]
-        text = f"{source.get('path')} ({source.get('format')})" if "path" in source else str(source)
+        if "synthetic" in source:
+            params = source["synthetic"]
+            text = (
+                "synthetic ("
+                + ", ".join(
+                    f"{k} {params[k]}"
+                    for k in ("users", "items", "density", "implicit", "seed")
+                    if k in params
+                )
+                + ")"
+            )
+        else:
+            text = f"{source.get('path')} ({source.get('format')})"
         lines.append(f"source        {text}")
     return "\n".join(lines)
