@@ -15,24 +15,19 @@ verified, so a half-written archive never sits under its final name.
 
 from __future__ import annotations
 
-import errno
-import hashlib
-import http.client
 import os
-import re
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
-import zipfile
-import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
+from netcfg.data.download import (
+    disk_errors,
+    download,
+    extract_to,
+    extracted,
+    file_md5,
+    open_zip,
+    published_md5,
+)
 from netcfg.data.importer import import_file
 from netcfg.data.spec import DataFormat, FetchName
 from netcfg.data.store import is_dataset, save_dataset
@@ -47,8 +42,6 @@ _LICENSE = (
     "cite F. M. Harper and J. A. Konstan, The MovieLens Datasets: History and Context, "
     "ACM TiiS 5(4), 2015 (see the README in the archive)"
 )
-_CHUNK = 1 << 20
-_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -185,7 +178,7 @@ def fetch(
     if is_dataset(dataset) and not force:
         if archive.is_file():
             try:  # splits deleted since: restore them (best effort, no network)
-                with _disk_errors(folder):
+                with disk_errors(folder):
                     _extract_extras(archive, remote, folder, only_missing=True)
             except DataError:
                 pass
@@ -193,10 +186,10 @@ def fetch(
 
     source = url or remote.url
     expected = md5.lower() if md5 else remote.md5
-    with _disk_errors(folder):
+    with disk_errors(folder):
         _make_folder(folder)
         if archive.is_file() and not force:
-            digest = _file_md5(archive)
+            digest = file_md5(archive)
             if expected and digest != expected:
                 raise DataError(
                     f"{archive}: MD5 is {digest}, expected {expected}; the file is corrupt "
@@ -205,9 +198,9 @@ def fetch(
                 )
         else:
             if expected is None:
-                expected = _published_md5(source)
-            digest = _download(source, archive, expected, progress)
-        with _extracted(archive, remote.member, folder) as ratings:
+                expected = published_md5(source)
+            digest = download(source, archive, expected, progress)
+        with extracted(archive, remote.member, folder) as ratings:
             matrix = import_file(ratings, fmt=remote.format)
         matrix.meta["source"] = {
             **matrix.meta.get("source", {}),
@@ -245,181 +238,6 @@ def _make_folder(folder: Path) -> None:
         ) from None
 
 
-@contextmanager
-def _disk_errors(folder: Path) -> Iterator[None]:
-    """Turn failures to write into the cache (full disk, no permission) into DataErrors."""
-    try:
-        yield
-    except DataError:
-        raise
-    except OSError as exc:
-        where = exc.filename or folder
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DataError(
-                f"the disk is full: could not write {where} ({exc.strerror or exc}); free "
-                f"some space, or set NETCFG_DATA to a folder on another disk"
-            ) from None
-        raise DataError(
-            f"{where}: {exc.strerror or exc}; check that the cache folder {folder} can be "
-            "written, or set NETCFG_DATA to another folder"
-        ) from None
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code} {exc.reason}".strip()
-    if isinstance(exc, urllib.error.URLError):
-        reason = exc.reason
-        return getattr(reason, "strerror", None) or str(reason)
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    return str(exc) or type(exc).__name__
-
-
-def _network_error(url: str, archive: Path, reason: str) -> DataError:
-    return DataError(
-        f"could not download {url} ({reason}); download it by hand and save it as "
-        f"{archive}, then run the command again"
-    )
-
-
-def _open_url(url: str, archive: Path):
-    try:
-        return urllib.request.urlopen(url, timeout=_TIMEOUT)
-    except ValueError as exc:  # not a URL
-        raise _network_error(url, archive, str(exc)) from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise _network_error(url, archive, _reason(exc)) from None
-
-
-def _published_md5(url: str) -> str | None:
-    """The MD5 published at ``<url>.md5``, or None when it cannot be fetched or read."""
-    try:
-        with urllib.request.urlopen(url + ".md5", timeout=_TIMEOUT) as response:
-            text = response.read(4096).decode("ascii", "replace")
-    except (OSError, ValueError, http.client.HTTPException):
-        return None
-    found = re.search(r"\b[0-9a-fA-F]{32}\b", text)
-    return found.group(0).lower() if found else None
-
-
-def _download(url: str, archive: Path, expected: str | None, progress: bool) -> str:
-    """Download ``url`` to ``archive`` (via a temporary file); returns its MD5."""
-    fd, part_name = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".part", dir=archive.parent)
-    part = Path(part_name)
-    try:
-        with open(fd, "wb") as out:
-            with _open_url(url, archive) as response:
-                digest = _copy(response, out, url, archive, progress)
-            out.flush()
-            os.fsync(out.fileno())
-        if expected and digest != expected:
-            raise DataError(
-                f"checksum mismatch for {url}: expected MD5 {expected}, got {digest}; the "
-                f"download was deleted. Run the command again, or download it by hand and "
-                f"save it as {archive}"
-            )
-        os.replace(part, archive)
-    finally:
-        part.unlink(missing_ok=True)
-    return digest
-
-
-def _copy(response, out: BinaryIO, url: str, archive: Path, progress: bool) -> str:
-    md5 = hashlib.md5()
-    length = response.headers.get("Content-Length") if response.headers else None
-    total = int(length) if length and length.isdigit() else None
-    done = 0
-    shown = 0.0
-    while True:
-        try:
-            chunk = response.read(_CHUNK)
-        except (OSError, http.client.HTTPException) as exc:
-            raise _network_error(url, archive, _reason(exc)) from None
-        if not chunk:
-            break
-        out.write(chunk)
-        md5.update(chunk)
-        done += len(chunk)
-        if progress and time.monotonic() - shown > 0.2:
-            shown = time.monotonic()
-            _show_progress(archive.name, done, total)
-    if progress:
-        _show_progress(archive.name, done, total)
-        print(file=sys.stderr, flush=True)
-    if total is not None and done < total:
-        raise _network_error(url, archive, f"connection closed after {done} of {total} bytes")
-    return md5.hexdigest()
-
-
-def _show_progress(name: str, done: int, total: int | None) -> None:
-    mb = 1024 * 1024
-    text = f"downloading {name}: {done / mb:.1f}"
-    text += f" / {total / mb:.1f} MiB ({100 * done // total}%)" if total else " MiB"
-    print(f"\r{text}", end="", file=sys.stderr, flush=True)
-
-
-def _file_md5(path: Path) -> str:
-    md5 = hashlib.md5()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            md5.update(chunk)
-    return md5.hexdigest()
-
-
-def _bad_archive(archive: Path, why: str) -> DataError:
-    return DataError(f"{archive}: {why}; delete it and run the command again to download it afresh")
-
-
-def _open_zip(archive: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise _bad_archive(archive, f"not a valid zip archive ({exc})") from None
-
-
-def _extract_to(zf: zipfile.ZipFile, archive: Path, member: str, target: Path) -> None:
-    """Stream one member to ``target`` (written to a temporary file, then renamed)."""
-    fd, part_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    part = Path(part_name)
-    try:
-        with open(fd, "wb") as out:
-            try:
-                with zf.open(member) as source:
-                    while True:
-                        try:
-                            chunk = source.read(_CHUNK)
-                        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-                            raise _bad_archive(archive, f"{member} is corrupt ({exc})") from None
-                        if not chunk:
-                            break
-                        out.write(chunk)
-            except NotImplementedError as exc:
-                raise _bad_archive(archive, f"cannot read {member} ({exc})") from None
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
-
-
-@contextmanager
-def _extracted(archive: Path, member: str, folder: Path) -> Iterator[Path]:
-    """The ratings member extracted to a temporary file in ``folder`` (removed after)."""
-    with _open_zip(archive) as zf:
-        names = zf.namelist()
-        if member not in names:
-            listing = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-            raise _bad_archive(archive, f"has no member {member} (it has: {listing or 'none'})")
-        suffix = PurePosixPath(member).suffix
-        fd, name = tempfile.mkstemp(prefix=".ratings.", suffix=suffix, dir=folder)
-        os.close(fd)
-        target = Path(name)
-        try:
-            _extract_to(zf, archive, member, target)
-            yield target
-        finally:
-            target.unlink(missing_ok=True)
-
-
 def _extract_extras(
     archive: Path, remote: RemoteDataset, folder: Path, *, only_missing: bool
 ) -> None:
@@ -431,9 +249,9 @@ def _extract_extras(
         targets = {m: t for m, t in targets.items() if not t.is_file()}
         if not targets:
             return
-    with _open_zip(archive) as zf:
+    with open_zip(archive) as zf:
         present = set(zf.namelist())
         for member, target in targets.items():
             if member in present:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _extract_to(zf, archive, member, target)
+                extract_to(zf, archive, member, target)

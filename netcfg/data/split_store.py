@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from netcfg.data.splits import SplitSet
-from netcfg.data.store import load_dataset, save_dataset
+from netcfg.data.store import atomic_folder, load_dataset, save_dataset
 from netcfg.errors import DataError, Location
 
 __all__ = ["SPLIT_FORMAT", "is_split", "load_split", "save_split"]
@@ -35,10 +32,7 @@ def save_split(split: SplitSet, folder: str | Path, *, orientation: str = "user"
         orientation: how models read it by default: ``user`` rows, or ``item`` rows
             (item-based models such as I-AutoRec).
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as staging:
         for name, part in split.parts.items():
             save_dataset(part, staging / name)
         meta = {
@@ -48,13 +42,6 @@ def save_split(split: SplitSet, folder: str | Path, *, orientation: str = "user"
             **split.meta,
         }
         (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-        staging.chmod(0o755)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return meta
 
 

@@ -22,6 +22,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from netcfg.data.ids import IdIndex
 from netcfg.data.interactions import Interactions
 from netcfg.errors import DataError, Location
 
-__all__ = ["DATASET_FORMAT", "is_dataset", "load_dataset", "save_dataset"]
+__all__ = ["DATASET_FORMAT", "atomic_folder", "is_dataset", "load_dataset", "save_dataset"]
 
 DATASET_FORMAT = "netcfg-dataset"
 VERSION = 1
@@ -49,16 +51,38 @@ def is_dataset(path: str | Path) -> bool:
         return False
 
 
+@contextmanager
+def atomic_folder(folder: str | Path) -> Iterator[Path]:
+    """Write a folder atomically: yield a staging folder, then rename it to ``folder``.
+
+    The files are fsynced before the rename; on any error the staging folder is removed
+    and an existing ``folder`` is left as it was.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield staging
+        for file in staging.iterdir():
+            if file.is_file():
+                with file.open("rb") as handle:
+                    os.fsync(handle.fileno())
+        staging.chmod(0o755)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def save_dataset(matrix: Interactions, folder: str | Path) -> dict[str, Any]:
     """Write a matrix as a dataset directory (replacing one that is there).
 
     Returns:
         The metadata written to ``meta.json``.
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as staging:
         digest = hashlib.sha256()
         arrays = {}
         for name, dtype in _ARRAYS.items():
@@ -86,21 +110,7 @@ def save_dataset(matrix: Interactions, folder: str | Path) -> dict[str, Any]:
             **matrix.meta,
         }
         (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-        _sync(staging)
-        staging.chmod(0o755)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return meta
-
-
-def _sync(folder: Path) -> None:
-    for file in folder.iterdir():
-        with file.open("rb") as handle:
-            os.fsync(handle.fileno())
 
 
 def load_dataset(folder: str | Path, *, mmap: bool = True) -> Interactions:

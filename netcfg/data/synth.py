@@ -9,25 +9,27 @@ for the Netflix Prize shape, 100M interactions).
 
 Randomness comes from independent streams (one per purpose, spawned from the seed) that are
 consumed in user order, so the result depends on the seed only, not on the chunk size.
+The latent model and the choice of items are in `netcfg.data.synth_model`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from netcfg.data.ids import IdIndex
 from netcfg.data.interactions import Interactions
+from netcfg.data.synth_model import (
+    ChoiceContext,
+    SyntheticModel,
+    check_positive,
+    choice_context,
+    choose_items,
+    random_streams,
+    synthetic_model,
+)
 
 __all__ = ["SyntheticModel", "synthesize", "synthetic_model"]
 
-# Standard deviations of the latent model (rating scale). The affinity <U_u, V_i> has the
-# standard deviation _TASTE, comparable to the default rating noise (0.5).
-_TASTE = 0.8
-_USER_BIAS = 0.45
-_ITEM_BIAS = 0.4
-_ITEM_BIAS_POPULARITY = 0.1  # popular items are rated a little higher
 # Each user's active period: a fraction of the time range, log-normal around this median,
 # longer for more active users.
 _PERIOD_MEDIAN = 0.12
@@ -36,108 +38,6 @@ _PERIOD_ACTIVITY = 0.4
 # Candidate sampling: a user with n interactions draws enough popularity-weighted candidates
 # to expect _DISTINCT * n distinct items, then keeps the n best by affinity + Gumbel noise.
 _DISTINCT = 2.0
-_SAMPLE_BITS = 40  # resolution of the popularity CDF (items below 2**-40 are not sampled)
-_SCORE_BITS = 20  # resolution of the scores in the selection sort key
-_SCORE_LOW, _SCORE_HIGH = -48.0, 24.0
-_STREAMS = (
-    "factors",
-    "popularity",
-    "activity",
-    "periods",
-    "candidates",
-    "selection",
-    "ratings",
-    "times",
-)
-
-
-@dataclass(frozen=True)
-class SyntheticModel:
-    """The latent model behind `synthesize` (the ground truth a recommender should recover).
-
-    Attributes:
-        user_factors: float32 [users, rank], N(0, s^2) with ``rank * s^4 = 0.8^2``, so that
-            the affinity ``user_factors[u] @ item_factors[i]`` has a standard deviation of 0.8.
-        item_factors: float32 [items, rank], same distribution.
-        user_bias: float32 [users], rating offset of each user (standard deviation 0.45).
-        item_bias: float32 [items], rating offset of each item: N(0, 0.4^2) plus 0.1 per
-            standard deviation of log-popularity above that of a typical interaction
-            (popular items are rated a little higher).
-        popularity: float64 [items], the probability of each item in a popularity-weighted
-            draw; ``1 / rank_i ** popularity_exponent`` over a random ranking of the items.
-    """
-
-    user_factors: np.ndarray
-    item_factors: np.ndarray
-    user_bias: np.ndarray
-    item_bias: np.ndarray
-    popularity: np.ndarray
-
-    def affinity(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """The affinity of pairs (user, item) given as two aligned arrays of numbers (float32).
-
-        Example:
-            >>> model = synthetic_model(100, 50, seed=1)
-            >>> model.affinity(np.array([0, 3]), np.array([7, 7])).shape
-            (2,)
-        """
-        users, items = np.asarray(users), np.asarray(items)
-        out = np.zeros(users.shape, dtype=np.float32)
-        for k in range(self.user_factors.shape[1]):
-            out += self.user_factors[users, k] * self.item_factors[items, k]
-        return out
-
-
-def _streams(seed: int) -> dict[str, np.random.Generator]:
-    children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
-    return {
-        name: np.random.Generator(np.random.PCG64(child))
-        for name, child in zip(_STREAMS, children, strict=True)
-    }
-
-
-def synthetic_model(
-    users: int, items: int, *, seed: int = 0, rank: int = 16, popularity_exponent: float = 1.0
-) -> SyntheticModel:
-    """The latent model that `synthesize` uses for the same arguments.
-
-    Args:
-        users: number of users.
-        items: number of items.
-        seed: the random seed (the same as given to `synthesize`).
-        rank: number of latent taste factors.
-        popularity_exponent: Zipf exponent of the item popularity (0: uniform).
-
-    Example:
-        >>> model = synthetic_model(1000, 200, seed=3, rank=8)
-        >>> model.user_factors.shape, model.item_factors.shape
-        ((1000, 8), (200, 8))
-        >>> bool(np.isclose(model.popularity.sum(), 1.0))
-        True
-    """
-    _check_positive(users=users, items=items, rank=rank)
-    if popularity_exponent < 0:
-        raise ValueError(f"popularity_exponent must be >= 0, got {popularity_exponent}")
-    streams = _streams(seed)
-    factors, popular = streams["factors"], streams["popularity"]
-    scale = np.float32((_TASTE * _TASTE / rank) ** 0.25)
-    user_factors = factors.standard_normal((users, rank), dtype=np.float32) * scale
-    item_factors = factors.standard_normal((items, rank), dtype=np.float32) * scale
-    user_bias = factors.standard_normal(users, dtype=np.float32) * np.float32(_USER_BIAS)
-    ranking = np.empty(items, dtype=np.int64)
-    ranking[popular.permutation(items)] = np.arange(1, items + 1)
-    log_popularity = -popularity_exponent * np.log(ranking.astype(np.float64))
-    popularity = np.exp(log_popularity - log_popularity.max())
-    popularity /= popularity.sum()
-    spread = log_popularity.std()
-    # centred on the items that interactions typically hit: the distinct draws of a user
-    weights = -np.expm1(-items * popularity)
-    typical = float(weights @ log_popularity / weights.sum())
-    standard = (log_popularity - typical) / spread if spread > 0 else 0.0
-    item_bias = (
-        popular.standard_normal(items) * _ITEM_BIAS + _ITEM_BIAS_POPULARITY * standard
-    ).astype(np.float32)
-    return SyntheticModel(user_factors, item_factors, user_bias, item_bias, popularity)
 
 
 def synthesize(
@@ -219,7 +119,7 @@ def synthesize(
         >>> synthesize(100, 50, 0.1, implicit=True).values is None
         True
     """
-    _check_positive(users=users, items=items, rank=rank, chunk_candidates=chunk_candidates)
+    check_positive(users=users, items=items, rank=rank, chunk_candidates=chunk_candidates)
     if not 0 < density <= 1:
         raise ValueError(f"density must be in (0, 1], got {density}")
     if not start_time < end_time:
@@ -231,7 +131,7 @@ def synthesize(
     model = synthetic_model(
         users, items, seed=seed, rank=rank, popularity_exponent=popularity_exponent
     )
-    streams = _streams(seed)
+    streams = random_streams(seed)
     z_activity = streams["activity"].standard_normal(users)
     counts = _activity(z_activity, activity_sigma, round(density * users * items), items)
     candidates, heavy = _candidate_counts(counts, model.popularity)
@@ -242,36 +142,15 @@ def synthesize(
     indices = np.empty(planned, dtype=np.int32)
     values = None if implicit else np.empty(planned, dtype=np.float32)
     times = np.empty(planned, dtype=np.int64)
-    item_bits = max(1, (items - 1).bit_length())
-    cdf = np.cumsum(model.popularity)
-    cdf = np.minimum(np.rint(cdf / cdf[-1] * 2.0**_SAMPLE_BITS), 2.0**_SAMPLE_BITS)
-    cdf = cdf.astype(np.int64)
-    cdf[-1] = 1 << _SAMPLE_BITS
-    log_popularity = np.log(np.maximum(model.popularity, 1e-300) / model.popularity.max())
-    guide_bits = min(24, max(16, item_bits + 4))
-    starts = np.arange((1 << guide_bits) + 1, dtype=np.int64) << (_SAMPLE_BITS - guide_bits)
-    guide = np.searchsorted(cdf, starts, side="right").astype(np.int32)
-    context = _Context(
-        model,
-        streams,
-        counts,
-        candidates,
-        heavy,
-        cdf,
-        log_popularity,
-        item_bits,
-        items,
-        guide,
-        guide_bits,
-    )
+    context = choice_context(model, streams, counts, candidates, heavy, items)
     # chunks of users of about chunk_candidates candidates (sort keys limit the user count)
-    budget = min(chunk_candidates, (1 << min(63 - _SAMPLE_BITS, 63 - _SCORE_BITS - item_bits)) - 1)
+    budget = min(chunk_candidates, context.max_chunk)
     cost = np.where(heavy, items, candidates)
     chunk = (np.cumsum(cost) - cost) // budget
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(chunk)) + 1, [users]))
     total = 0
     for first, last in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        user, item, affinity = _choose(context, first, last)
+        user, item, affinity = choose_items(context, first, last)
         kept = np.bincount(user, minlength=last - first)
         np.cumsum(kept, out=indptr[first + 1 : last + 1])
         indptr[first + 1 : last + 1] += total
@@ -313,27 +192,6 @@ def synthesize(
         orientation="user",
         meta={"source": {"synthetic": parameters}},
     )
-
-
-@dataclass(frozen=True)
-class _Context:
-    model: SyntheticModel
-    streams: dict
-    counts: np.ndarray
-    candidates: np.ndarray
-    heavy: np.ndarray
-    cdf: np.ndarray
-    log_popularity: np.ndarray
-    item_bits: int
-    items: int
-    guide: np.ndarray
-    guide_bits: int
-
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _activity(z: np.ndarray, sigma: float, target: int, items: int) -> np.ndarray:
@@ -404,97 +262,8 @@ def _periods(
     return first, length
 
 
-def _choose(context: _Context, first: int, last: int) -> tuple[np.ndarray, ...]:
-    """The items of users ``first:last``: local user numbers, items and affinities.
-
-    Returned in CSR order (by user, then item).
-    """
-    model, items, item_bits = context.model, context.items, context.item_bits
-    item_mask = (1 << item_bits) - 1
-    size = last - first
-    local = np.arange(size, dtype=np.int64)
-    # popularity-weighted candidates, sorted by (user, item) via one packed sort
-    draws = context.candidates[first:last]
-    key = context.streams["candidates"].bit_generator.random_raw(int(draws.sum()))
-    key >>= np.uint64(64 - _SAMPLE_BITS)
-    key = key.view(np.int64)
-    key |= np.repeat(local << _SAMPLE_BITS, draws)
-    key.sort()
-    drawn = _sample(context, key & ((1 << _SAMPLE_BITS) - 1))
-    key >>= _SAMPLE_BITS
-    key <<= item_bits
-    key |= drawn
-    del drawn
-    distinct = np.ones(len(key), dtype=bool)
-    np.not_equal(key[1:], key[:-1], out=distinct[1:])
-    pairs = key[distinct]
-    del key, distinct
-    heavy = context.heavy[first:last]
-    if heavy.any():
-        everything = np.arange(items, dtype=np.int64)
-        extra = (local[heavy][:, None] << item_bits) | everything
-        pairs = np.concatenate((pairs, extra.ravel()))
-        pairs.sort()
-        del extra
-    user = pairs >> item_bits
-    item = pairs & item_mask
-    del pairs
-    offered = np.bincount(user, minlength=size)
-    starts = np.cumsum(offered) - offered
-    # score: affinity + Gumbel noise (+ log-popularity for users who rank every item)
-    affinity = np.zeros(len(item), dtype=np.float32)
-    term = np.empty(len(item), dtype=np.float32)
-    for k in range(model.user_factors.shape[1]):
-        np.take(model.item_factors[:, k], item, out=term)
-        term *= np.repeat(model.user_factors[first:last, k], offered)
-        affinity += term
-    uniform = context.streams["selection"].random(len(item), dtype=np.float32)
-    np.maximum(uniform, np.float32(2.0**-25), out=uniform)
-    np.log(uniform, out=uniform)
-    np.negative(uniform, out=uniform)
-    np.log(uniform, out=uniform)
-    score = affinity - uniform  # + Gumbel(0, 1)
-    del uniform, term
-    if heavy.any():
-        heavy_entries = np.repeat(heavy, offered)
-        score[heavy_entries] += context.log_popularity[item[heavy_entries]].astype(np.float32)
-        del heavy_entries
-    # keep the n_u best-scored candidates of each user: sort (user, -score, position)
-    levels = 1 << _SCORE_BITS
-    quantized = np.clip(
-        (score - _SCORE_LOW) * (levels / (_SCORE_HIGH - _SCORE_LOW)), 0, levels - 1
-    ).astype(np.int64)
-    del score
-    begin = np.repeat(starts, offered)
-    order = (levels - 1) - quantized
-    del quantized
-    order <<= item_bits
-    order |= np.arange(len(item), dtype=np.int64) - begin
-    order |= user << (_SCORE_BITS + item_bits)
-    order.sort()
-    rank = np.arange(len(item), dtype=np.int64) - begin
-    chosen = rank < np.repeat(context.counts[first:last], offered)
-    keep = np.zeros(len(item), dtype=bool)
-    keep[begin[chosen] + (order[chosen] & item_mask)] = True
-    return user[keep], item[keep].astype(np.int32), affinity[keep]
-
-
-def _sample(context: _Context, draws: np.ndarray) -> np.ndarray:
-    """The items of uniform draws in [0, 2**_SAMPLE_BITS): ``searchsorted(cdf, draws, "right")``.
-
-    A guide table gives the item at the start of each of ``2**k`` equal buckets of the draws;
-    only draws in a bucket that holds an item boundary need the binary search.
-    """
-    bucket = draws >> (_SAMPLE_BITS - context.guide_bits)
-    item = context.guide[bucket].astype(np.int64)
-    unsure = np.flatnonzero(context.guide[bucket + 1] != item)
-    del bucket
-    item[unsure] = np.searchsorted(context.cdf, draws[unsure], side="right")
-    return item
-
-
 def _ratings(
-    context: _Context,
+    context: ChoiceContext,
     first: int,
     user: np.ndarray,
     item: np.ndarray,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from netcfg.data import download as download_module
 from netcfg.data import fetch as fetch_module
 from netcfg.data.fetch import DATASETS, cache_dir, fetch
 from netcfg.data.spec import FetchName
@@ -224,7 +225,7 @@ class FullDisk:
 
 def test_full_disk_while_downloading(tmp_path, monkeypatch, ml100k_zip):
     monkeypatch.setattr(
-        fetch_module, "open", lambda *a, **k: FullDisk(open(*a, **k)), raising=False
+        download_module, "open", lambda *a, **k: FullDisk(open(*a, **k)), raising=False
     )
     with pytest.raises(DataError, match="the disk is full") as info:
         fetch("movielens-100k", cache=tmp_path, url=ml100k_zip.as_uri(), md5=md5_of(ml100k_zip))
