@@ -18,6 +18,21 @@ from netcfg.networks.spec import ModelSpec
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``netcfg.train`` and ``netcfg.load_model`` are imported on first use (they pull in
+    TensorBoard and the trainer)."""
+    if name == "train":
+        from netcfg.trainers.train import train
+
+        return train
+    if name == "load_model":
+        from netcfg.trainers.rundir import load_model
+
+        return load_model
+    raise AttributeError(f"module 'netcfg' has no attribute {name!r}")
+
+
 __all__ = [
     "CompileError",
     "ConfigError",
@@ -29,5 +44,7 @@ __all__ = [
     "__version__",
     "compile_network",
     "load_config",
+    "load_model",
+    "train",
     "validate_config",
 ]

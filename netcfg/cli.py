@@ -12,12 +12,13 @@ import traceback
 from collections.abc import Sequence
 
 from netcfg import __version__
-from netcfg.commands import data, render, schema, validate
+from netcfg.commands import data, render, schema, train, validate
 from netcfg.errors import NetcfgError
 
 __all__ = ["build_parser", "main"]
 
 EPILOG = """examples:
+  netcfg train zoo:quickstart
   netcfg validate model.json --data ratings.tsv
   netcfg data import ratings.csv --format movielens-20m -o data/ml-20m
   netcfg render model.yaml --set Layers.Hidden.N=256
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"netcfg {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (validate, render, schema, data):
+    for command in (train, validate, render, schema, data):
         command.add_parser(subparsers, [common])
     return parser
 

@@ -7,6 +7,7 @@ holds the tag, how to describe each member in messages, and the accepted spellin
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Union
@@ -15,7 +16,7 @@ from pydantic import BeforeValidator, Discriminator, Tag
 
 from netcfg.spec_base import SpecBase, StringShorthand
 
-__all__ = ["UnionInfo", "find_union", "tagged_union", "union_by_discriminator"]
+__all__ = ["UnionInfo", "find_union", "tagged_union", "type_union", "union_by_discriminator"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,32 @@ def tagged_union(
         tag_of,
     )
     return annotated
+
+
+def type_union(
+    name: str, members: Mapping[str, type[SpecBase]], what: str, default: enum.Enum
+) -> Any:
+    """A tagged union chosen by a ``Type`` key (``default`` when it is missing).
+
+    A bare string names the Type with its defaults (``Optimizer: Adam``).
+    """
+    spellings = {k.lower(): k for k in members}
+
+    def tag_of(value: Any) -> str | None:
+        raw = value.get("Type", default.value)
+        raw = getattr(raw, "value", raw)
+        return spellings.get(raw.strip().lower(), raw) if isinstance(raw, str) else None
+
+    return tagged_union(
+        name,
+        members,
+        key="Type",
+        what=what,
+        tag_of=tag_of,
+        spellings=tuple(members),
+        describe={k: f"{what} '{k}'" for k in members},
+        shorthand=True,
+    )
 
 
 def find_union(annotation: Any) -> UnionInfo | None:

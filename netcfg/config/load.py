@@ -140,10 +140,15 @@ def _absolute_data_paths(tree: LocDict, folder: Path) -> None:
     if not isinstance(data, LocDict):
         return
     for name, source in data.items():
-        holder, key = (data, name) if isinstance(source, str) else (source, "Path")
-        value = holder.get(key) if isinstance(holder, LocDict) else None
-        if isinstance(value, str) and value and not Path(value).is_absolute():
-            holder.put(key, str(folder / value), holder.key_locs.get(key))
+        places = (
+            [(data, name)]
+            if isinstance(source, str)
+            else [(source, key) for key in ("Path", "Test", "Validation")]
+        )
+        for holder, key in places:
+            value = holder.get(key) if isinstance(holder, LocDict) else None
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                holder.put(key, str(folder / value), holder.key_locs.get(key))
 
 
 def _fill_names(tree: LocDict) -> None:

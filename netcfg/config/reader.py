@@ -16,6 +16,7 @@ import yaml
 
 from netcfg.config.tree import LocDict, LocList
 from netcfg.errors import ConfigError, Issue, Location
+from netcfg.zoo import is_zoo_name, zoo_entry
 
 __all__ = ["YamlLoader", "parse_config_text", "read_config_file", "resolve_config_path"]
 
@@ -24,7 +25,13 @@ CONFIG_NAMES = ("model.json", "model.yaml", "model.yml", "config.json")
 
 
 def resolve_config_path(path: str | Path) -> Path:
-    """The config file a path names: the file itself, or a known name inside a directory."""
+    """The config file a path names: the file itself, a known name inside a directory, or
+    the config of a shipped zoo entry (``zoo:NAME``)."""
+    if isinstance(path, str) and is_zoo_name(path):
+        try:
+            path = zoo_entry(path)
+        except KeyError as err:
+            raise ConfigError([Issue((), err.args[0], Location(path))]) from None
     path = Path(path)
     if path.is_dir():
         for name in CONFIG_NAMES:

@@ -1,60 +1,63 @@
-"""Open what a config's ``Data`` entry points to: a dataset, a split, a raw file, a fetch.
+"""Open what a config's ``Data`` entry points to and prepare it for training.
 
-Whatever the source, the result is a `SplitSet` (a plain dataset is a split with only a
-``train`` part), in the entry's orientation: user rows, or item rows for item-based models.
+A source is a dataset or split directory, a raw file, a fetchable public dataset or a
+synthetic dataset (generated into the cache once). Values may be binarized or transformed
+and rare users or items dropped; a source that is not split yet is split by the given
+files (``Test``, ``Validation``) or ``Protocol``. The result is a `SplitSet` in the
+entry's orientation: user rows, or item rows for item-based models.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
+from netcfg.data import splits, transforms
 from netcfg.data.importer import import_file
-from netcfg.data.spec import DataFormat, DataSourceSpec, Orientation
+from netcfg.data.interactions import Interactions
+from netcfg.data.readers import read_interactions
+from netcfg.data.spec import (
+    DataFormat,
+    DataSourceSpec,
+    HeldoutUsersProtocolSpec,
+    LeaveLastOutProtocolSpec,
+    Orientation,
+    RandomProtocolSpec,
+    SyntheticSpec,
+    TemporalProtocolSpec,
+    TransformName,
+)
 from netcfg.data.split_store import is_split, load_split
 from netcfg.data.splits import SplitSet
-from netcfg.data.store import is_dataset, load_dataset
+from netcfg.data.store import is_dataset, load_dataset, save_dataset
 from netcfg.errors import DataError, Location
 
-__all__ = ["open_source"]
+__all__ = ["open_source", "synthetic_dataset"]
 
 
 def open_source(source: DataSourceSpec) -> SplitSet:
-    """The data a ``Data`` entry binds.
+    """The data a ``Data`` entry binds, prepared and split.
 
-    A split directory gives its parts; with ``Split`` set, that part is served as
-    ``train`` (e.g. ``Split: test`` to look at the test part alone). A dataset directory
-    or a raw file (read with ``Format``) gives a ``train`` part only. ``Fetch`` downloads
-    (or finds in the cache) a public dataset.
+    A split directory gives its parts. Anything else gives one matrix, which is prepared
+    (``Binarize``, ``Transform``, minimum counts) and split by the ``Test``/``Validation``
+    files or the ``Protocol``; without either it is all ``train``. ``Split`` then serves
+    one part alone as ``train``.
 
     Raises:
-        DataError: a missing path, an unknown split name, or unreadable data.
+        DataError: a missing path, an unknown part, unreadable data.
     """
     orientation = "item" if source.Orientation is Orientation.Item else "user"
-    if source.Fetch is not None:
-        from netcfg.data.fetch import fetch
-
-        path = fetch(source.Fetch)
-    else:
-        path = Path(source.Path)
+    path = _base_path(source)
     if is_split(path):
+        if source.Protocol is not None or source.Test or source.Validation:
+            raise DataError(
+                "this is already a split: give no Protocol, Test or Validation", Location(str(path))
+            )
         split = load_split(path, orientation=orientation)
-    elif is_dataset(path):
-        split = SplitSet(
-            {"train": _oriented(load_dataset(path), orientation)}, {"protocol": "none"}
-        )
-    elif path.is_dir():
-        raise DataError(
-            "a folder that is neither a netcfg dataset nor a split (no meta.json); "
-            "create one with 'netcfg data import'",
-            Location(str(path)),
-        )
-    elif path.is_file():
-        fmt = DataFormat.auto if source.Format is DataFormat.netcfg else source.Format
-        split = SplitSet(
-            {"train": _oriented(import_file(path, None, fmt), orientation)}, {"protocol": "none"}
-        )
     else:
-        raise DataError("no such file or directory", Location(str(path)))
+        split = _split(_prepare(_matrix(path, source), source), source)
+        split.parts = {name: _oriented(part, orientation) for name, part in split.parts.items()}
     if source.Split is not None:
         if source.Split not in split.parts:
             raise DataError(
@@ -65,5 +68,99 @@ def open_source(source: DataSourceSpec) -> SplitSet:
     return split
 
 
-def _oriented(matrix, orientation: str):
+def _base_path(source: DataSourceSpec) -> Path:
+    if source.Fetch is not None:
+        from netcfg.data.fetch import fetch
+
+        return fetch(source.Fetch)
+    if source.Synthetic is not None:
+        return synthetic_dataset(source.Synthetic)
+    return Path(source.Path)
+
+
+def synthetic_dataset(spec: SyntheticSpec) -> Path:
+    """The dataset directory of a synthetic dataset, generated into the cache if missing."""
+    from netcfg.data.fetch import cache_dir
+    from netcfg.data.synth import synthesize
+
+    key = json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+    folder = cache_dir() / "synthetic" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    if not is_dataset(folder):
+        matrix = synthesize(
+            spec.Users, spec.Items, spec.Density, implicit=spec.Implicit, seed=spec.Seed
+        )
+        save_dataset(matrix, folder)
+    return folder
+
+
+def _matrix(path: Path, source: DataSourceSpec) -> Interactions:
+    if is_dataset(path):
+        return load_dataset(path)
+    if path.is_dir():
+        raise DataError(
+            "a folder that is neither a netcfg dataset nor a split (no meta.json); "
+            "create one with 'netcfg data import'",
+            Location(str(path)),
+        )
+    if not path.is_file():
+        raise DataError("no such file or directory", Location(str(path)))
+    return import_file(path, None, _format(source))
+
+
+def _format(source: DataSourceSpec) -> DataFormat:
+    return DataFormat.auto if source.Format is DataFormat.netcfg else source.Format
+
+
+def _prepare(matrix: Interactions, source: DataSourceSpec) -> Interactions:
+    if source.Binarize is not None:
+        matrix = transforms.binarize(matrix, source.Binarize)
+    if source.Transform is TransformName.log1p:
+        matrix = transforms.log1p(matrix)
+    return transforms.min_counts(
+        matrix, rows=source.MinUserInteractions, columns=source.MinItemInteractions
+    )
+
+
+def _split(matrix: Interactions, source: DataSourceSpec) -> SplitSet:
+    if source.Test or source.Validation:
+        files = {
+            name: read_interactions(path, _format(source))
+            for name, path in (("validation", source.Validation), ("test", source.Test))
+            if path
+        }
+        split = splits.split_files(matrix, files)
+        split.parts = {
+            name: part if name == "train" else _prepare(part, source)
+            for name, part in split.parts.items()
+        }
+        return split
+    protocol = source.Protocol
+    if protocol is None:
+        return SplitSet({"train": matrix}, {"protocol": "none"})
+    if isinstance(protocol, RandomProtocolSpec):
+        return splits.split_random(
+            matrix, tuple(protocol.Fractions), seed=protocol.Seed, per_user=protocol.PerUser
+        )
+    if isinstance(protocol, TemporalProtocolSpec):
+        return splits.split_temporal(
+            matrix,
+            cut_fraction=protocol.CutFraction,
+            validation_fraction=protocol.ValidationFraction,
+            seed=protocol.Seed,
+        )
+    if isinstance(protocol, LeaveLastOutProtocolSpec):
+        return splits.split_leave_last_out(matrix, validation=protocol.Validation)
+    if isinstance(protocol, HeldoutUsersProtocolSpec):
+        return splits.split_heldout_users(
+            matrix, protocol.Heldout, fold_in=protocol.FoldIn, seed=protocol.Seed
+        )
+    return splits.split_user_temporal(
+        matrix,
+        train_fraction=protocol.TrainFraction,
+        validation_fraction=protocol.ValidationFraction,
+        seed=protocol.Seed,
+    )
+
+
+def _oriented(matrix: Interactions, orientation: str) -> Interactions:
     return matrix.transpose() if matrix.orientation != orientation else matrix

@@ -7,9 +7,19 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, model_validator
 
-from netcfg.spec_base import SpecBase, StringShorthand, spec_enum, spec_error, spec_field
+from netcfg.spec_base import (
+    SpecBase,
+    StringShorthand,
+    spec_enum,
+    spec_error,
+    spec_field,
+    tuple_of,
+)
+from netcfg.spec_unions import type_union
 
 __all__ = [
+    "ProtocolSpec",
+    "SyntheticSpec",
     "DataFormat",
     "DataFormatName",
     "DataSource",
@@ -71,32 +81,170 @@ DataFormatName = spec_enum(
 """A data format name (case-insensitive; MovieLens release names are aliases)."""
 
 
+class SyntheticSpec(SpecBase):
+    """A synthetic dataset, generated into the data cache the first time it is used."""
+
+    Users: int = spec_field(ge=1, description="Number of users.")
+    Items: int = spec_field(ge=1, description="Number of items.")
+    Density: float = spec_field(gt=0.0, le=1.0, description="Interactions / (users x items).")
+    Implicit: bool = spec_field(False, description="Events without ratings.")
+    Seed: int = spec_field(0, ge=0, description="Seed of the generator.")
+
+
+class ProtocolKind(str, enum.Enum):
+    """Split protocols (as ``netcfg data split --protocol``)."""
+
+    random = "random"
+    temporal = "temporal"
+    user_temporal = "user-temporal"
+    leave_last_out = "leave-last-out"
+    heldout_users = "heldout-users"
+
+
+ProtocolKindName = spec_enum(ProtocolKind, "Protocol Type")
+
+
+class RandomProtocolSpec(SpecBase):
+    """Split interactions at random into train, validation and test fractions."""
+
+    Type: ProtocolKindName = spec_field(ProtocolKind.random, description="random.")
+    Fractions: tuple_of(float) = spec_field(
+        (0.8, 0.1, 0.1), description="Train, validation and test fractions (summing to 1)."
+    )
+    PerUser: bool = spec_field(False, description="Split each user's interactions so.")
+    Seed: int = spec_field(0, ge=0, description="Seed of the split.")
+
+    @model_validator(mode="after")
+    def _fractions(self) -> RandomProtocolSpec:
+        if (
+            len(self.Fractions) != 3
+            or min(self.Fractions) < 0
+            or abs(sum(self.Fractions) - 1) > 1e-6
+        ):
+            raise spec_error("Fractions must be three numbers >= 0 that sum to 1")
+        return self
+
+
+class TemporalProtocolSpec(SpecBase):
+    """A global time cut (DeepRec's Netflix protocol); later users go to validation or test."""
+
+    Type: ProtocolKindName = spec_field(ProtocolKind.temporal, description="temporal.")
+    CutFraction: float = spec_field(
+        0.9, gt=0.0, lt=1.0, description="Fraction of interactions before the cut."
+    )
+    ValidationFraction: float = spec_field(
+        0.5, ge=0.0, le=1.0, description="Share of later users evaluated in validation."
+    )
+    Seed: int = spec_field(0, ge=0, description="Seed of the split.")
+
+
+class UserTemporalProtocolSpec(SpecBase):
+    """Each user's earliest interactions train (DeepRec's MovieLens converter)."""
+
+    Type: ProtocolKindName = spec_field(ProtocolKind.user_temporal, description="user-temporal.")
+    TrainFraction: float = spec_field(0.7, gt=0.0, lt=1.0, description="Earliest fraction.")
+    ValidationFraction: float = spec_field(
+        0.5, ge=0.0, le=1.0, description="Share of users evaluated in validation."
+    )
+    Seed: int = spec_field(0, ge=0, description="Seed of the split.")
+
+
+class LeaveLastOutProtocolSpec(SpecBase):
+    """Each user's last interaction tests, the one before validates."""
+
+    Type: ProtocolKindName = spec_field(ProtocolKind.leave_last_out, description="leave-last-out.")
+    Validation: bool = spec_field(True, description="Hold out a validation interaction too.")
+
+
+class HeldoutUsersProtocolSpec(SpecBase):
+    """Held-out users with fold-in (the Mult-VAE protocol)."""
+
+    Type: ProtocolKindName = spec_field(ProtocolKind.heldout_users, description="heldout-users.")
+    Heldout: int = spec_field(ge=1, description="Users held out for validation, and for test.")
+    FoldIn: float = spec_field(
+        0.8, gt=0.0, lt=1.0, description="Share of a held-out user's interactions given as input."
+    )
+    Seed: int = spec_field(0, ge=0, description="Seed of the split.")
+
+
+ProtocolSpec = type_union(
+    "protocol_type",
+    {
+        "random": RandomProtocolSpec,
+        "temporal": TemporalProtocolSpec,
+        "user-temporal": UserTemporalProtocolSpec,
+        "leave-last-out": LeaveLastOutProtocolSpec,
+        "heldout-users": HeldoutUsersProtocolSpec,
+    },
+    "Protocol Type",
+    ProtocolKind.random,
+)
+"""How to split a source that is not already split."""
+
+
+class TransformName(str, enum.Enum):
+    """Value transforms."""
+
+    log1p = "log1p"
+
+
+TransformNameType = spec_enum(TransformName, "Transform")
+
+
 class DataSourceSpec(SpecBase):
-    """Where a dataset comes from: a path (dataset directory or raw file) or a fetchable name."""
+    """A source of interactions and how to prepare and split it."""
 
     Path: str | None = spec_field(
-        None, description="A dataset directory or a raw file (relative to the config file)."
+        None,
+        description="A dataset or split directory, or a raw file (relative to the config file).",
     )
     Fetch: FetchNameName | None = spec_field(
         None, description="A public dataset to download into the cache (e.g. movielens-100k)."
     )
+    Synthetic: SyntheticSpec | None = spec_field(
+        None, description="A synthetic dataset, generated into the cache when missing."
+    )
     Format: DataFormatName = spec_field(
-        DataFormat.auto, description="Format of a raw file (default: guessed from the path)."
+        DataFormat.auto, description="Format of raw files (default: guessed from the path)."
     )
     Orientation: OrientationName = spec_field(
-        Orientation.User, description="Rows are users (User) or items (Item)."
+        Orientation.User, description="Rows are users (User) or items (Item, as I-AutoRec)."
+    )
+    Test: str | None = spec_field(
+        None, description="A file of test interactions, mapped through the training ids."
+    )
+    Validation: str | None = spec_field(
+        None, description="A file of validation interactions, mapped through the training ids."
+    )
+    Protocol: ProtocolSpec | None = spec_field(
+        None, description="How to split a source that is not already split."
+    )
+    Binarize: float | None = spec_field(
+        None, description="Keep values >= this as implicit positives and drop the others."
+    )
+    Transform: TransformNameType | None = spec_field(
+        None, description="Transform the values (log1p)."
+    )
+    MinUserInteractions: int = spec_field(
+        0, ge=0, description="Drop users with fewer interactions before splitting."
+    )
+    MinItemInteractions: int = spec_field(
+        0, ge=0, description="Drop items with fewer interactions before splitting."
     )
     Split: str | None = spec_field(
-        None, description="Which split of a split dataset to use (e.g. train); default all."
+        None, description="Serve only this part of the split (e.g. test) as the data."
     )
     SparseIgnoreZero: bool = spec_field(
         False, description="Targets: only stored entries count in the loss (DSSTNE's flag)."
     )
 
     @model_validator(mode="after")
-    def _one_source(self) -> DataSourceSpec:
-        if (self.Path is None) == (self.Fetch is None):
-            raise spec_error("give exactly one of Path and Fetch")
+    def _consistent(self) -> DataSourceSpec:
+        given = [k for k in ("Path", "Fetch", "Synthetic") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise spec_error("give exactly one of Path, Fetch and Synthetic")
+        if self.Protocol is not None and (self.Test or self.Validation):
+            raise spec_error("give either Test/Validation files or a Protocol, not both")
         return self
 
 

@@ -24,7 +24,7 @@ from netcfg.layers.common import (
     Width,
     dimensions_type,
 )
-from netcfg.layers.dropout import create_dropout
+from netcfg.layers.dropout import DropoutKind, DropoutKindName, create_dropout
 from netcfg.layers.registry import BuildContext, Shape
 from netcfg.spec_base import OneOrMany, names_type, spec_error, spec_field
 
@@ -72,6 +72,11 @@ class ComputedLayerSpec(LayerSpecBase):
         lt=1.0,
         description="Dropout probability after the activation (training only; a dropped "
         "Sigmoid unit becomes 0.5, ELU/SELU use alpha dropout).",
+    )
+    DropoutType: DropoutKindName = spec_field(
+        DropoutKind.Auto,
+        description="netcfg extension: Auto (DSSTNE: Sigmoid units drop to 0.5, ELU/SELU use "
+        "alpha dropout, others inverted dropout), Standard (inverted dropout) or Alpha.",
     )
     Source: names_type = spec_field(
         (), description="Layer(s) feeding this one (default: the previous layer); at most 4."
@@ -201,7 +206,11 @@ def activation_modules(spec: ComputedLayerSpec) -> tuple[nn.Module, nn.Module | 
         cap=spec.ActivationMax,
     )
     dropout = create_dropout(
-        spec.pDropout, spec.Activation, alpha=spec.ELUAlpha, lam=spec.SELULambda
+        spec.pDropout,
+        spec.Activation,
+        alpha=spec.ELUAlpha,
+        lam=spec.SELULambda,
+        kind=spec.DropoutType,
     )
     return activation, dropout
 

@@ -7,14 +7,30 @@ rescaling the others, uses inverted dropout (0 and 1/(1-p)) for other activation
 
 from __future__ import annotations
 
+import enum
 import math
 
 import torch
 from torch import Tensor, nn
 
 from netcfg.layers.activations import ActivationKind
+from netcfg.spec_base import spec_enum
 
-__all__ = ["AlphaDropout", "FillDropout", "create_dropout"]
+__all__ = ["AlphaDropout", "DropoutKind", "DropoutKindName", "FillDropout", "create_dropout"]
+
+
+class DropoutKind(str, enum.Enum):
+    """Which dropout ``pDropout`` uses (netcfg's ``DropoutType`` key)."""
+
+    Auto = "Auto"
+    """DSSTNE's choice by activation: 0.5 fill for Sigmoid, alpha dropout for ELU/SELU."""
+    Standard = "Standard"
+    """Inverted dropout: dropped units are 0, kept ones scaled by 1/(1-p) (PyTorch's)."""
+    Alpha = "Alpha"
+    """Alpha dropout for self-normalizing networks, whatever the activation."""
+
+
+DropoutKindName = spec_enum(DropoutKind, "DropoutType")
 
 
 class FillDropout(nn.Module):
@@ -67,15 +83,21 @@ class AlphaDropout(nn.Module):
 
 
 def create_dropout(
-    p: float, activation: ActivationKind, *, alpha: float = 1.0, lam: float = 1.0
+    p: float,
+    activation: ActivationKind,
+    *,
+    alpha: float = 1.0,
+    lam: float = 1.0,
+    kind: DropoutKind = DropoutKind.Auto,
 ) -> nn.Module | None:
-    """The dropout DSSTNE applies after an activation, or None when p is 0.
+    """The dropout applied after an activation, or None when p is 0.
 
     Args:
         p: drop probability.
         activation: the layer's activation.
         alpha: ELUAlpha of the layer.
         lam: SELULambda of the layer (used for Selu only).
+        kind: ``Auto`` (DSSTNE's choice by activation), ``Standard`` or ``Alpha``.
 
     Returns:
         A module, or None for p == 0.
@@ -86,6 +108,10 @@ def create_dropout(
     """
     if p == 0.0:
         return None
+    if kind is DropoutKind.Standard:
+        return FillDropout(p)
+    if kind is DropoutKind.Alpha:
+        return AlphaDropout(p, -lam * alpha if activation is ActivationKind.Selu else -alpha)
     if activation is ActivationKind.Sigmoid:
         return FillDropout(p, fill=0.5, scale=1.0)
     if activation is ActivationKind.Elu:

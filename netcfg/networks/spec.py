@@ -269,3 +269,11 @@ class ModelSpec(SpecBase):
     def layers_of_kind(self, kind: LayerKind) -> list[LayerSpec]:
         """Layers of one Kind, in config order."""
         return [layer for layer in self.Layers if layer.Kind is kind]
+
+    def input_datasets(self) -> list[str]:
+        """DataSets read by Input layers, in config order, without repeats."""
+        return list(dict.fromkeys(layer.DataSet for layer in self.layers_of_kind(LayerKind.Input)))
+
+    def target_datasets(self) -> list[str]:
+        """DataSets of the Output layers' targets, in config order, without repeats."""
+        return list(dict.fromkeys(layer.DataSet for layer in self.layers_of_kind(LayerKind.Output)))

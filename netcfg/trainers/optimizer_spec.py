@@ -11,7 +11,7 @@ import enum
 from typing import Any
 
 from netcfg.spec_base import SpecBase, spec_enum, spec_field, tuple_of
-from netcfg.spec_unions import tagged_union
+from netcfg.spec_unions import type_union
 
 __all__ = [
     "OptimizerKind",
@@ -129,29 +129,6 @@ class AdamWSpec(AdamSpec):
     )
 
 
-def _type_union(
-    name: str, members: dict[str, type[SpecBase]], what: str, default: enum.Enum
-) -> Any:
-    """A union of specs chosen by their ``Type`` key (``default`` when it is missing)."""
-    spellings = {k.lower(): k for k in members}
-
-    def tag_of(value: Any) -> str | None:
-        raw = value.get("Type", default.value)
-        raw = getattr(raw, "value", raw)
-        return spellings.get(raw.strip().lower(), raw) if isinstance(raw, str) else None
-
-    return tagged_union(
-        name,
-        members,
-        key="Type",
-        what=what,
-        tag_of=tag_of,
-        spellings=tuple(members),
-        describe={k: f"{what} '{k}'" for k in members},
-        shorthand=True,
-    )
-
-
 _OPTIMIZERS = {
     OptimizerKind.SGD.value: SGDSpec,
     OptimizerKind.Momentum.value: MomentumSpec,
@@ -163,7 +140,7 @@ _OPTIMIZERS = {
     OptimizerKind.AdamW.value: AdamWSpec,
 }
 
-OptimizerSpec = _type_union("optimizer_type", _OPTIMIZERS, "Optimizer Type", OptimizerKind.SGD)
+OptimizerSpec = type_union("optimizer_type", _OPTIMIZERS, "Optimizer Type", OptimizerKind.SGD)
 """An optimizer with its parameters; a bare string names the Type with its defaults."""
 
 
@@ -226,5 +203,5 @@ _SCHEDULES = {
     ScheduleKind.Cosine.value: CosineScheduleSpec,
 }
 
-ScheduleSpec = _type_union("schedule_type", _SCHEDULES, "Schedule Type", ScheduleKind.Constant)
+ScheduleSpec = type_union("schedule_type", _SCHEDULES, "Schedule Type", ScheduleKind.Constant)
 """A learning-rate schedule; a bare string names the Type with its defaults."""

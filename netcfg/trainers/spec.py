@@ -96,6 +96,15 @@ class TrainingSpec(SpecBase):
         Precision.fp32, description="fp32, or mixed precision bf16 / fp16."
     )
     CheckpointInterval: int = spec_field(1, ge=1, description="Epochs between checkpoints.")
+    DivergenceFactor: float = spec_field(
+        100.0,
+        ge=0.0,
+        description="Stop when a batch loss exceeds this many times its running average "
+        "(after 100 steps; 0: off). NaN or infinite losses always stop the run.",
+    )
+    WeightHistograms: bool = spec_field(
+        False, description="Write weight histograms to TensorBoard every epoch."
+    )
 
 
 class EvaluationSpec(SpecBase):
@@ -109,4 +118,12 @@ class EvaluationSpec(SpecBase):
     )
     K: tuple_of(PositiveInt) = spec_field(
         (10,), description="Cut-offs of the ranking metrics that carry no @K."
+    )
+    ClipPredictions: bool = spec_field(
+        True,
+        description="Clip predicted ratings to the range of the training values before RMSE "
+        "and MAE (as AutoRec does).",
+    )
+    BatchSize: int = spec_field(
+        1024, ge=1, description="Rows per evaluation batch (outputs are dense: rows x items)."
     )

@@ -1,0 +1,76 @@
+"""``netcfg train``: train the network a config describes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from netcfg.commands.common import add_config_arguments
+
+__all__ = ["add_parser"]
+
+EPILOG = """examples:
+  netcfg train zoo:quickstart
+  netcfg train model.yaml --data ../shared/data/ml-100k/u1.base --out runs/u1
+  netcfg train model.json --set Training.Epochs=50 --set Training.Optimizer.LearningRate=0.001
+  netcfg train model.json --out runs/u1 --resume          # continue after a crash
+  tensorboard --logdir runs/u1/events
+
+exit status: 0 trained, 2 bad config or data, 1 training diverged or another error
+"""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, then print the final metrics and where the run is saved."""
+    from netcfg.trainers.train import train
+
+    result = train(
+        args.config,
+        args.overrides,
+        data=args.data,
+        out=args.out,
+        resume=args.resume,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    best = (
+        f"best epoch {result.best_epoch} of {result.epochs}"
+        if result.best_epoch
+        else f"{result.epochs} epochs"
+    )
+    print(f"trained: {best}")
+    for part in ("validation", "test"):
+        metrics = getattr(result, part)
+        if metrics:
+            print(f"{part:<11} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    print(f"run saved in {result.run_dir}")
+    return 0
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "train",
+        parents=parents,
+        help="train a network",
+        description="Train the network a config describes (optimizer, schedule, re-feeding, "
+        "evaluation, early stopping, checkpoints, TensorBoard). The run directory holds the "
+        "resolved config, weights, id indexes, metrics and events: the model can be reloaded "
+        "from it alone.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_config_arguments(parser)
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="[NAME=]PATH",
+        help="bind a DataSet (NAME=PATH) or every DataSet (PATH) to data: a "
+        "dataset or split directory, or a raw file (repeatable)",
+    )
+    parser.add_argument("--out", help="run directory (default runs/<name>-<date-time>)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)

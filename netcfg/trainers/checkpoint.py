@@ -1,0 +1,98 @@
+"""Checkpoints: weights (safetensors), optimizer state, random state and loop state.
+
+A checkpoint is a folder written to a staging folder, fsynced and renamed into place, so a
+run killed at any moment leaves either the previous checkpoint or the new one, whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from netcfg.data.store import atomic_folder
+from netcfg.errors import NetcfgError
+
+__all__ = ["LoopState", "load_checkpoint", "load_weights", "save_checkpoint", "save_weights"]
+
+WEIGHTS = "weights.safetensors"
+
+
+@dataclass
+class LoopState:
+    """Where a run stands: what resuming needs besides weights and optimizer.
+
+    Attributes:
+        epoch: epochs completed.
+        global_step: optimizer steps done.
+        best_value: best monitored validation value so far (None before any).
+        best_epoch: epoch (1-based) of the best value.
+        stale_epochs: epochs since the best (for early stopping).
+        loss_average: running average of the training loss (for the divergence guard).
+        history: per-epoch records already written to ``metrics.jsonl``.
+    """
+
+    epoch: int = 0
+    global_step: int = 0
+    best_value: float | None = None
+    best_epoch: int | None = None
+    stale_epochs: int = 0
+    loss_average: float | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def save_weights(network: nn.Module, path: Path) -> None:
+    """Write a module's state (parameters and buffers) as safetensors, atomically."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    save_file(tensors, str(temporary))
+    with temporary.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def load_weights(network: nn.Module, path: Path) -> None:
+    """Load a safetensors state into a module (strictly: every key must match).
+
+    Raises:
+        NetcfgError: the file does not fit the network.
+    """
+    state = load_file(str(path))
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise NetcfgError(f"{path}: the weights do not fit this network: {err}") from None
+
+
+def save_checkpoint(
+    folder: Path, network: nn.Module, optimizer: torch.optim.Optimizer, state: LoopState
+) -> None:
+    """Write a checkpoint folder atomically."""
+    with atomic_folder(folder) as staging:
+        save_weights(network, staging / WEIGHTS)
+        torch.save(optimizer.state_dict(), staging / "optimizer.pt")
+        torch.save({"torch": torch.get_rng_state()}, staging / "rng.pt")
+        (staging / "state.json").write_text(json.dumps(asdict(state), indent=2) + "\n")
+
+
+def load_checkpoint(
+    folder: Path, network: nn.Module, optimizer: torch.optim.Optimizer
+) -> LoopState:
+    """Restore weights, optimizer and random state; return the loop state.
+
+    Raises:
+        NetcfgError: no checkpoint in ``folder``.
+    """
+    if not (folder / "state.json").is_file():
+        raise NetcfgError(f"{folder}: no checkpoint to resume from")
+    load_weights(network, folder / WEIGHTS)
+    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
+    torch.set_rng_state(torch.load(folder / "rng.pt", weights_only=True)["torch"])
+    return LoopState(**json.loads((folder / "state.json").read_text()))

@@ -1,0 +1,129 @@
+"""Evaluate a network on a validation or test part: rating errors or ranking quality.
+
+The network sees each user's input row (their training interactions, or the fold-in part
+of a held-out user) and is scored on the part's targets: RMSE and MAE at the target
+entries for explicit ratings; for implicit feedback, top-K metrics over every item the
+user has not interacted with in the input. The trainer gives the metric names; the
+network is an opaque module returning outputs and losses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from netcfg.data.interactions import Interactions
+from netcfg.trainers.bindings import RunData
+from netcfg.trainers.metric_names import MetricKind, parse_metric
+from netcfg.trainers.metrics import RankingMetrics, RatingMetrics
+from netcfg.trainers.spec import EvaluationSpec
+
+__all__ = ["Evaluator", "default_metrics"]
+
+RANKING = (
+    MetricKind.Precision,
+    MetricKind.Recall,
+    MetricKind.NDCG,
+    MetricKind.HitRate,
+    MetricKind.ARHR,
+    MetricKind.MRR,
+    MetricKind.Coverage,
+)
+
+
+def default_metrics(spec: EvaluationSpec, implicit: bool) -> list[str]:
+    """The metric names to report: the configured ones, else by the kind of feedback."""
+    if spec.Metrics is not None:
+        names = list(spec.Metrics)
+    elif implicit:
+        names = [kind.value for kind in RANKING]
+    else:
+        names = ["RMSE", "MAE"]
+    expanded = ["Loss"]
+    for name in names:
+        metric = parse_metric(name)
+        if metric.kind.ranked and metric.k is None:
+            expanded += [f"{metric.kind.value}@{k}" for k in spec.K]
+        elif metric.kind is not MetricKind.Loss:
+            expanded.append(str(metric))
+    return list(dict.fromkeys(expanded))
+
+
+class Evaluator:
+    """Computes the metrics of a network on the evaluation parts of the run's data.
+
+    Args:
+        data: the run's data.
+        metrics: metric names (``RMSE``, ``NDCG@10``, ...; ``Loss`` is always computed).
+        batch_size: users per batch.
+        clip: clip predicted ratings to the training value range.
+        device: where the network runs.
+    """
+
+    def __init__(
+        self,
+        data: RunData,
+        metrics: Sequence[str],
+        *,
+        batch_size: int = 1024,
+        clip: bool = True,
+        device: torch.device | str = "cpu",
+    ):
+        self.data = data
+        self.metrics = [parse_metric(m) for m in metrics]
+        self.batch_size = batch_size
+        self.device = torch.device(device)
+        self.clip = _value_range(data) if clip else None
+
+    @torch.no_grad()
+    def evaluate(self, network: nn.Module, part: str) -> dict[str, float]:
+        """The metrics of ``network`` on ``part`` (``validation`` or ``test``)."""
+        inputs, targets = self.data.evaluation(part)
+        target_name = self.data.targets[0]
+        rows = np.flatnonzero(targets[target_name].row_counts() > 0)
+        rating = RatingMetrics(clip=self.clip)
+        ranked = [m for m in self.metrics if m.kind.ranked]
+        ranking = (
+            RankingMetrics(
+                {m.kind for m in ranked},
+                sorted({m.k for m in ranked}),
+                targets[target_name].shape[1],
+            )
+            if ranked
+            else None
+        )
+        output = next(name for name, ds in network.outputs.items() if ds == target_name)
+        was_training = network.training
+        network.eval()
+        loss_sum, count = 0.0, 0
+        for start in range(0, len(rows), self.batch_size):
+            chunk = rows[start : start + self.batch_size]
+            batch_in = _batches(inputs, chunk, self.device)
+            batch_out = _batches(targets, chunk, self.device)
+            result = network(batch_in, batch_out)
+            loss_sum += float(result.loss) * len(chunk)
+            count += len(chunk)
+            scores = result.outputs[output]
+            if ranking is not None:
+                ranking.update(scores, batch_out[target_name], batch_in.get(target_name))
+            if any(m.kind in (MetricKind.RMSE, MetricKind.MAE) for m in self.metrics):
+                rating.update(scores, batch_out[target_name])
+        network.train(was_training)
+        found = {"Loss": loss_sum / max(count, 1), **rating.compute()}
+        if ranking is not None:
+            found.update(ranking.compute())
+        return {str(m): found[str(m)] for m in self.metrics if str(m) in found}
+
+
+def _batches(matrices: Mapping[str, Interactions], rows: np.ndarray, device: torch.device):
+    return {name: matrix.batch(rows).to(device) for name, matrix in matrices.items()}
+
+
+def _value_range(data: RunData) -> tuple[float, float] | None:
+    values = data.splits[data.targets[0]].train.values
+    if values is None or not len(values):
+        return None
+    return float(np.min(values)), float(np.max(values))

@@ -1,0 +1,266 @@
+"""The generic training loop. It knows nothing of layer types.
+
+A model is called as ``model(inputs, targets)`` with batches keyed by DataSet name and
+returns its outputs and loss terms; what else the loop needs is stated by the model as
+data: which DataSets it reads and predicts (``inputs``, ``outputs``) and an optional
+``apply_constraints()`` to call after each update.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from netcfg.data.loader import RowLoader
+from netcfg.errors import NetcfgError
+from netcfg.trainers.checkpoint import WEIGHTS, LoopState, save_checkpoint, save_weights
+from netcfg.trainers.evaluation import Evaluator
+from netcfg.trainers.reporting import Reporter
+from netcfg.trainers.rundir import RunDir
+from netcfg.trainers.schedules import learning_rate
+from netcfg.trainers.spec import Precision, TrainingSpec
+
+__all__ = ["Monitor", "TrainingDiverged", "TrainingLoop", "refeed_step"]
+
+WARMUP_STEPS = 100
+"""Steps before the explosion check of the divergence guard starts."""
+
+
+class TrainingDiverged(NetcfgError):
+    """The loss became NaN or infinite, or exploded; the last good checkpoint is kept."""
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """The validation metric that picks the best epoch (and stops early)."""
+
+    name: str
+    higher_is_better: bool
+
+    def improved(self, value: float, best: float | None, min_delta: float) -> bool:
+        """Whether ``value`` beats ``best`` by more than ``min_delta``."""
+        if best is None:
+            return True
+        gain = value - best if self.higher_is_better else best - value
+        return gain > min_delta
+
+
+def refeed_step(
+    model: nn.Module, output: torch.Tensor, input_name: str, output_name: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One dense re-feeding step (Kuchaiev & Ginsburg 2017).
+
+    The dense output y = f(x) of the previous pass is fed as a new example; the loss is
+    the mean squared error between f(y) and y over every entry, y held constant.
+
+    Returns:
+        The loss, and f(y) (detached) for the next re-feeding step.
+    """
+    target = output.detach()
+    prediction = model({input_name: target}).outputs[output_name]
+    return ((prediction - target) ** 2).mean(), prediction.detach()
+
+
+class TrainingLoop:
+    """Train a model epoch by epoch: updates, re-feeding, evaluation, checkpoints.
+
+    Args:
+        model: the network (see the module docstring for what it must provide).
+        optimizer: its optimizer; the loop sets each group's ``lr`` every step.
+        loader: minibatches of rows, keyed by DataSet name.
+        training: the Training section (epochs, schedule, clipping, re-feeding...).
+        decay: DSSTNE's per-batch ``Decay``.
+        evaluator: computes validation metrics each epoch (None: no validation).
+        monitor: the validation metric that selects the best epoch.
+        run_dir: where checkpoints and the best weights go.
+        reporter: progress bar, TensorBoard and metrics.jsonl.
+        device: where batches go.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        loader: RowLoader,
+        *,
+        training: TrainingSpec,
+        decay: float,
+        evaluator: Evaluator | None,
+        monitor: Monitor | None,
+        run_dir: RunDir,
+        reporter: Reporter,
+        device: torch.device,
+    ):
+        self.model = model
+        self.optimizer = optimizer
+        self.loader = loader
+        self.training = training
+        self.decay = decay
+        self.evaluator = evaluator
+        self.monitor = monitor
+        self.run_dir = run_dir
+        self.reporter = reporter
+        self.device = device
+        self.autocast = {Precision.bf16: torch.bfloat16, Precision.fp16: torch.float16}.get(
+            training.Precision
+        )
+        self.scaler = (
+            torch.amp.GradScaler(device.type) if training.Precision is Precision.fp16 else None
+        )
+        self.inputs = sorted(set(model.inputs.values()))
+        self.targets = sorted(set(model.outputs.values()))
+        self.refeed = None
+        if training.RefeedSteps:
+            (input_name,) = self.inputs
+            (output_name,) = model.outputs
+            self.refeed = (input_name, output_name)
+
+    def fit(self, state: LoopState) -> LoopState:
+        """Train from ``state`` to the configured number of epochs (or an early stop)."""
+        stopping = self.training.EarlyStopping
+        while state.epoch < self.training.Epochs:
+            record = self._epoch(state)
+            if self.evaluator is not None:
+                record["validation"] = self.evaluator.evaluate(self.model, "validation")
+            self._track_best(state, record)
+            state.epoch += 1
+            state.history.append(record)
+            self.reporter.epoch(record, state.global_step, self.model)
+            last = state.epoch == self.training.Epochs
+            stop = stopping is not None and state.stale_epochs >= stopping.Patience
+            if stop or last or state.epoch % self.training.CheckpointInterval == 0:
+                save_checkpoint(self.run_dir.checkpoint, self.model, self.optimizer, state)
+            if stop:
+                self.reporter.message(
+                    f"early stop after epoch {state.epoch}: no improvement of "
+                    f"{self.monitor.name} in {stopping.Patience} epochs"
+                )
+                break
+        return state
+
+    def _track_best(self, state: LoopState, record: dict) -> None:
+        value = record.get("validation", {}).get(self.monitor.name) if self.monitor else None
+        min_delta = self.training.EarlyStopping.MinDelta if self.training.EarlyStopping else 0.0
+        if value is None or self.monitor.improved(value, state.best_value, min_delta):
+            state.best_value, state.best_epoch, state.stale_epochs = value, state.epoch + 1, 0
+            save_weights(self.model, self.run_dir.best / WEIGHTS)
+        else:
+            state.stale_epochs += 1
+
+    def _epoch(self, state: LoopState) -> dict:
+        self.model.train()
+        self.loader.set_epoch(state.epoch)
+        steps = len(self.loader)
+        start, examples, loss_sum = time.perf_counter(), 0, 0.0
+        batches = self.reporter.batches(
+            self.loader, epoch=state.epoch + 1, epochs=self.training.Epochs, total=steps
+        )
+        for number, batch in enumerate(batches):
+            rate = learning_rate(
+                self.training,
+                epoch=state.epoch + number / steps,
+                global_step=state.global_step,
+                decay=self.decay,
+            )
+            for group in self.optimizer.param_groups:
+                group["lr"] = rate
+            batch = {name: part.to(self.device) for name, part in batch.items()}
+            with self._precision():
+                result = self.model(
+                    {n: batch[n] for n in self.inputs}, {n: batch[n] for n in self.targets}
+                )
+            loss = self._guard(result.loss, state, number)
+            grad_norm = self._update(loss)
+            state.global_step += 1
+            if self.refeed is not None:
+                output = result.outputs[self.refeed[1]]
+                for _ in range(self.training.RefeedSteps):
+                    with self._precision():
+                        refeed_loss, output = refeed_step(self.model, output, *self.refeed)
+                    self._update(self._guard(refeed_loss, state, number, refeed=True))
+            rows = next(iter(batch.values())).batch_size
+            examples += rows
+            loss_sum += float(loss.detach()) * rows
+            self.reporter.step(
+                state.global_step,
+                loss=float(loss.detach()),
+                learning_rate=rate,
+                grad_norm=grad_norm,
+                examples_per_second=examples / (time.perf_counter() - start),
+            )
+        seconds = time.perf_counter() - start
+        return {
+            "epoch": state.epoch + 1,
+            "step": state.global_step,
+            "train_loss": loss_sum / max(examples, 1),
+            "learning_rate": rate,
+            "seconds": round(seconds, 3),
+            "examples_per_second": examples / seconds,
+        }
+
+    def _precision(self):
+        return torch.autocast(
+            self.device.type,
+            dtype=self.autocast or torch.float32,
+            enabled=self.autocast is not None,
+        )
+
+    def _update(self, loss: torch.Tensor) -> float:
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        parameters = [
+            p for g in self.optimizer.param_groups for p in g["params"] if p.grad is not None
+        ]
+        limit = self.training.GradientClipNorm or math.inf
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(parameters, limit))
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        constrain = getattr(self.model, "apply_constraints", None)
+        if constrain is not None:
+            constrain()
+        return grad_norm
+
+    def _guard(
+        self, loss: torch.Tensor, state: LoopState, number: int, *, refeed: bool = False
+    ) -> torch.Tensor:
+        value = float(loss.detach())
+        where = f"epoch {state.epoch + 1}, batch {number + 1}" + (" (re-feeding)" if refeed else "")
+        kept = (
+            f"the last good checkpoint (epoch {state.epoch}) is kept in {self.run_dir.checkpoint}"
+            if state.epoch
+            else "no checkpoint was written yet"
+        )
+        if not math.isfinite(value):
+            raise TrainingDiverged(
+                f"training diverged at {where}: the loss is {value}; {kept}. "
+                "Lower the learning rate or clip gradients "
+                "(Training.GradientClipNorm)"
+            )
+        factor = self.training.DivergenceFactor
+        average = state.loss_average
+        if (
+            not refeed
+            and factor
+            and average is not None
+            and state.global_step > WARMUP_STEPS
+            and value > factor * max(average, 1e-12)
+        ):
+            raise TrainingDiverged(
+                f"training diverged at {where}: the loss jumped to {value:.4g}, "
+                f"over {factor:g} times its running average {average:.4g}; "
+                f"{kept}"
+            )
+        if not refeed:
+            state.loss_average = value if average is None else 0.9 * average + 0.1 * value
+        return loss

@@ -1,0 +1,131 @@
+"""What a run reports while it trains: a progress bar, TensorBoard events, metrics.jsonl."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from torch import nn
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from netcfg.trainers.rundir import RunDir
+
+__all__ = ["Reporter"]
+
+
+class Reporter:
+    """Writes TensorBoard scalars, hyper-parameters and text, and ``metrics.jsonl``.
+
+    Tags: ``train/loss`` (per step and per epoch as ``train/epoch_loss``),
+    ``train/learning_rate``, ``train/grad_norm``, ``train/examples_per_second``,
+    ``validation/<metric>`` and ``test/<metric>``; the layer table as text ``layers``;
+    hyper-parameters with the final metrics through the hparams plugin.
+
+    Args:
+        run_dir: the run directory.
+        progress: show a progress bar (loss, throughput, ETA) on stderr.
+        histograms: also write weight histograms each epoch.
+        purge_step: when resuming, drop events logged after this step by the killed run.
+    """
+
+    def __init__(
+        self,
+        run_dir: RunDir,
+        *,
+        progress: bool,
+        histograms: bool = False,
+        purge_step: int | None = None,
+    ):
+        self.run_dir = run_dir
+        self.progress = progress
+        self.histograms = histograms
+        self.writer = SummaryWriter(str(run_dir.events), purge_step=purge_step)
+        self._bar: tqdm | None = None
+
+    def text(self, tag: str, text: str) -> None:
+        """A text entry (shown as markdown; kept monospaced)."""
+        self.writer.add_text(tag, "    " + text.replace("\n", "\n    "))
+
+    def batches(self, iterable: Iterable, *, epoch: int, epochs: int, total: int) -> Iterator:
+        """Iterate with a progress bar for one epoch (when enabled)."""
+        if not self.progress:
+            yield from iterable
+            return
+        self._bar = tqdm(
+            iterable,
+            total=total,
+            desc=f"epoch {epoch}/{epochs}",
+            unit="batch",
+            file=sys.stderr,
+            dynamic_ncols=True,
+            leave=False,
+        )
+        try:
+            yield from self._bar
+        finally:
+            self._bar.close()
+            self._bar = None
+
+    def step(
+        self,
+        step: int,
+        *,
+        loss: float,
+        learning_rate: float,
+        grad_norm: float,
+        examples_per_second: float,
+    ) -> None:
+        """Per-step scalars (and the bar's postfix)."""
+        self.writer.add_scalar("train/loss", loss, step)
+        self.writer.add_scalar("train/learning_rate", learning_rate, step)
+        if math.isfinite(grad_norm):
+            self.writer.add_scalar("train/grad_norm", grad_norm, step)
+        if self._bar is not None:
+            self._bar.set_postfix(
+                loss=f"{loss:.4g}", ex_s=f"{examples_per_second:,.0f}", refresh=False
+            )
+
+    def epoch(self, record: dict[str, Any], step: int, network: nn.Module) -> None:
+        """Per-epoch scalars, histograms, and a line of ``metrics.jsonl``."""
+        self.writer.add_scalar("train/epoch_loss", record["train_loss"], step)
+        self.writer.add_scalar("train/examples_per_second", record["examples_per_second"], step)
+        for part in ("validation", "test"):
+            for name, value in record.get(part, {}).items():
+                self.writer.add_scalar(f"{part}/{name}", value, step)
+        if self.histograms:
+            for name, parameter in network.named_parameters():
+                self.writer.add_histogram(name, parameter.detach().cpu(), step)
+        self.append(record)
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Append one record to ``metrics.jsonl``."""
+        with self.run_dir.metrics.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+
+    def rewrite(self, records: list[dict[str, Any]]) -> None:
+        """Replace ``metrics.jsonl`` by these records (when resuming)."""
+        with self.run_dir.metrics.open("w", encoding="utf-8") as out:
+            out.writelines(json.dumps(r) + "\n" for r in records)
+
+    def finish(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
+        """Hyper-parameters with the final metrics (hparams plugin), then close."""
+        if metrics:
+            self.writer.add_hparams(
+                hparams, {f"hparam/{k}": v for k, v in metrics.items()}, run_name="hparams"
+            )
+        self.close()
+
+    def close(self) -> None:
+        """Flush and close the event files."""
+        self.writer.close()
+
+    def message(self, text: str) -> None:
+        """A line for the user, printed without breaking the progress bar."""
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr)

@@ -1,0 +1,310 @@
+"""``netcfg.train``: from a config to a trained model in a self-contained run directory."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from netcfg import __version__
+from netcfg.config import load_config, validate_config
+from netcfg.config.render import render_config
+from netcfg.data.loader import RowLoader
+from netcfg.errors import ConfigError, Issue
+from netcfg.networks.compile import compile_network
+from netcfg.networks.spec import ModelSpec
+from netcfg.networks.summary import format_table, layer_rows
+from netcfg.trainers.bindings import bind_data
+from netcfg.trainers.checkpoint import WEIGHTS, LoopState, load_checkpoint, load_weights
+from netcfg.trainers.evaluation import Evaluator, default_metrics
+from netcfg.trainers.loop import Monitor, TrainingDiverged, TrainingLoop
+from netcfg.trainers.metric_names import parse_metric
+from netcfg.trainers.optimizers import create_optimizer
+from netcfg.trainers.reporting import Reporter
+from netcfg.trainers.rundir import RunDir, default_run_dir
+
+__all__ = ["TrainResult", "train"]
+
+
+@dataclass
+class TrainResult:
+    """What a finished run gives back (also written to the run directory)."""
+
+    run_dir: Path
+    epochs: int
+    best_epoch: int | None
+    validation: dict[str, float] = field(default_factory=dict)
+    test: dict[str, float] = field(default_factory=dict)
+
+
+def _load(config, overrides: Sequence[str], data: Sequence[str]) -> ModelSpec:
+    if isinstance(config, Mapping):
+        spec = validate_config(config, overrides)
+    else:
+        spec = load_config(config, overrides)
+    if not data:
+        return spec
+    names = list(
+        dict.fromkeys(layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None))
+    )
+    extra = []
+    for text in data:
+        name, sep, path = text.partition("=")
+        extra += (
+            [f"Data.{name}={path}"]
+            if sep and name in names
+            else [f"Data.{n}={text}" for n in names]
+        )
+    if isinstance(config, Mapping):
+        return validate_config(config, [*overrides, *extra])
+    return load_config(config, [*overrides, *extra])
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            [
+                Issue(
+                    ("Training", "Device"),
+                    f"device '{name}' is not available on this machine (no CUDA); use auto or cpu",
+                )
+            ]
+        )
+    return torch.device(name)
+
+
+def _monitor(spec: ModelSpec, metrics: list[str], implicit: bool) -> Monitor:
+    if spec.Training.EarlyStopping is not None:
+        name = spec.Training.EarlyStopping.Metric
+    else:
+        name = (
+            next((m for m in metrics if parse_metric(m).kind.ranked), None)
+            if implicit
+            else ("RMSE" if "RMSE" in metrics else None)
+        )
+        name = name or "Loss"
+    return Monitor(name, parse_metric(name).kind.higher_is_better)
+
+
+def _hparams(spec: ModelSpec) -> dict:
+    def flat(prefix: str, value) -> dict:
+        if isinstance(value, dict):
+            return {
+                k: v
+                for key, item in value.items()
+                for k, v in flat(f"{prefix}.{key}", item).items()
+            }
+        if isinstance(value, int | float | str | bool):
+            return {prefix: value}
+        return {}
+
+    rendered = render_config(spec)
+    params = flat("Training", rendered["Training"])
+    params.update(
+        {f"Layers.{layer['Name']}.N": str(layer.get("N")) for layer in rendered["Layers"]}
+    )
+    return params
+
+
+def train(
+    config: str | Path | Mapping,
+    overrides: Sequence[str] = (),
+    *,
+    data: Sequence[str] = (),
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = False,
+) -> TrainResult:
+    """Train the network a config describes and save everything in a run directory.
+
+    Args:
+        config: a config file, a folder, ``zoo:NAME``, or a config mapping.
+        overrides: ``KEY=VALUE`` strings (``--set``).
+        data: ``PATH`` (bound to every DataSet) or ``NAME=PATH`` (``--data``).
+        out: the run directory (default ``runs/<name>-<date-time>``).
+        resume: continue the run in ``out`` from its last checkpoint.
+        progress: show a progress bar on stderr.
+
+    Raises:
+        ConfigError: a bad config (exit status 2 in the CLI).
+        DataError: bad or missing data.
+        TrainingDiverged: the loss became NaN or exploded; the last checkpoint is kept.
+
+    Example:
+        >>> result = train("zoo:quickstart", overrides=["Training.Epochs=3"])
+        >>> result.test["RMSE"]
+    """
+    if resume and out is None:
+        raise ConfigError([Issue((), "resuming needs the run directory: give --out RUN_DIR")])
+    spec = _load(config, overrides, data)
+    training = spec.Training
+    device = _device(training.Device)
+    run_dir = RunDir(Path(out) if out else default_run_dir(spec, str(config)))
+    _prepare_run_dir(run_dir, spec, resume)
+    torch.manual_seed(training.Seed)
+    torch.use_deterministic_algorithms(training.Deterministic)
+    run_data = bind_data(spec, spec.input_datasets(), spec.target_datasets())
+    network = compile_network(spec, run_data.widths()).to(device)
+    _check_refeed(spec, network)
+    optimizer = create_optimizer(training.Optimizer, network.named_parameters())
+    loader = RowLoader(
+        run_data.train(), training.BatchSize, shuffle=spec.ShuffleIndices, seed=training.Seed
+    )
+    metrics = default_metrics(spec.Evaluation, run_data.implicit())
+    evaluator = Evaluator(
+        run_data,
+        metrics,
+        batch_size=spec.Evaluation.BatchSize,
+        clip=spec.Evaluation.ClipPredictions,
+        device=device,
+    )
+    has_validation = "validation" in run_data.parts()
+    monitor = _monitor(spec, metrics, run_data.implicit()) if has_validation else None
+    state = load_checkpoint(run_dir.checkpoint, network, optimizer) if resume else LoopState()
+    table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
+    if not resume:
+        _write_run_files(run_dir, spec, run_data, table)
+    reporter = Reporter(
+        run_dir,
+        progress=progress,
+        histograms=training.WeightHistograms,
+        purge_step=state.global_step if resume else None,
+    )
+    reporter.rewrite(state.history)
+    reporter.text("layers", table)
+    loop = TrainingLoop(
+        network,
+        optimizer,
+        loader,
+        training=training,
+        decay=spec.Decay,
+        evaluator=evaluator if has_validation else None,
+        monitor=monitor,
+        run_dir=run_dir,
+        reporter=reporter,
+        device=device,
+    )
+    try:
+        state = loop.fit(state)
+    except TrainingDiverged as err:
+        _set_status(run_dir, "diverged", message=str(err))
+        reporter.close()
+        raise
+    except KeyboardInterrupt:
+        _set_status(run_dir, "interrupted")
+        reporter.close()
+        raise
+    load_weights(network, run_dir.best / WEIGHTS)
+    result = TrainResult(run_dir.root, state.epoch, state.best_epoch)
+    for part in run_data.parts():
+        setattr(result, part, evaluator.evaluate(network, part))
+    final = {
+        "final": True,
+        "best_epoch": state.best_epoch,
+        "epochs": state.epoch,
+        "validation": result.validation,
+        "test": result.test,
+    }
+    reporter.append(final)
+    _set_status(
+        run_dir,
+        "completed",
+        best_epoch=state.best_epoch,
+        epochs=state.epoch,
+        validation=result.validation,
+        test=result.test,
+    )
+    reporter.finish(
+        _hparams(spec),
+        {f"test/{k}": v for k, v in result.test.items()}
+        | {f"validation/{k}": v for k, v in result.validation.items()},
+    )
+    return result
+
+
+def _check_refeed(spec: ModelSpec, network) -> None:
+    if not spec.Training.RefeedSteps:
+        return
+    (input_layer,) = network.inputs
+    (output_layer,) = network.outputs
+    if network.shapes[input_layer] != network.shapes[output_layer]:
+        raise ConfigError(
+            [
+                Issue(
+                    ("Training", "RefeedSteps"),
+                    (
+                        f"re-feeding needs the output '{output_layer}' as wide as the input "
+                        f"'{input_layer}' ({network.shapes[output_layer]} vs "
+                        f"{network.shapes[input_layer]})"
+                    ),
+                )
+            ]
+        )
+
+
+def _prepare_run_dir(run_dir: RunDir, spec: ModelSpec, resume: bool) -> None:
+    root = run_dir.root
+    if resume:
+        saved = run_dir.read_json("config.json")
+        now = render_config(spec)
+        for rendered in (saved, now):
+            rendered["Training"].pop("Epochs", None)
+        if saved != now:
+            raise ConfigError(
+                [
+                    Issue(
+                        (),
+                        f"the config differs from the one {root} was started "
+                        "with (only Training.Epochs may change when resuming)",
+                    )
+                ]
+            )
+        return
+    if root.exists() and any(root.iterdir()):
+        raise ConfigError(
+            [
+                Issue(
+                    (),
+                    f"run directory {root} already exists; resume it with "
+                    "--resume, or choose another --out",
+                )
+            ]
+        )
+    root.mkdir(parents=True, exist_ok=True)
+
+
+def _write_run_files(run_dir: RunDir, spec: ModelSpec, run_data, table: str) -> None:
+    run_dir.write_json("config.json", render_config(spec))
+    datasets = {}
+    for name, split in run_data.splits.items():
+        train = split.train
+        run_dir.save_ids(name, train.rows, train.columns)
+        datasets[name] = {
+            "shape": list(train.shape),
+            "orientation": train.orientation,
+            "values": "explicit" if train.values is not None else "implicit",
+            "numeric_ids": {"rows": train.rows.numeric, "columns": train.columns.numeric},
+            "parts": {p: m.nnz for p, m in split.parts.items()},
+        }
+    run_dir.write_json(
+        "run.json",
+        {
+            "netcfg": __version__,
+            "created": datetime.datetime.now().isoformat(timespec="seconds"),
+            "status": "running",
+            "widths": run_data.widths(),
+            "datasets": datasets,
+        },
+    )
+    (run_dir.root / "layers.txt").write_text(table + "\n", encoding="utf-8")
+
+
+def _set_status(run_dir: RunDir, status: str, **fields) -> None:
+    run = run_dir.read_json("run.json")
+    run.update(status=status, **fields)
+    run_dir.write_json("run.json", run)
