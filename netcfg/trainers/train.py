@@ -13,7 +13,7 @@ from netcfg import __version__
 from netcfg.config import load_config, validate_config
 from netcfg.config.render import render_config
 from netcfg.data.loader import RowLoader
-from netcfg.errors import ConfigError, Issue
+from netcfg.errors import ConfigError, DataError, Issue
 from netcfg.networks.compile import compile_network
 from netcfg.networks.spec import ModelSpec
 from netcfg.networks.summary import format_table, layer_rows
@@ -165,6 +165,7 @@ def train(
     )
     has_validation = "validation" in run_data.parts()
     monitor = _monitor(spec, metrics, run_data.implicit()) if has_validation else None
+    _check_monitoring(spec, monitor, metrics, has_validation, len(loader))
     state = load_checkpoint(run_dir.checkpoint, network, optimizer) if resume else LoopState()
     table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
     if not resume:
@@ -225,6 +226,37 @@ def train(
         | {f"validation/{k}": v for k, v in result.validation.items()},
     )
     return result
+
+
+def _check_monitoring(
+    spec: ModelSpec, monitor: Monitor | None, metrics: list[str], has_validation: bool, batches: int
+) -> None:
+    if not batches:
+        raise DataError("the training data has no rows with interactions")
+    stopping = spec.Training.EarlyStopping
+    if stopping is not None and not has_validation:
+        raise ConfigError(
+            [
+                Issue(
+                    ("Training", "EarlyStopping"),
+                    "early stopping needs a "
+                    "validation part: split the data with a Protocol or give a "
+                    "Validation file",
+                )
+            ]
+        )
+    if monitor is not None and monitor.name not in metrics:
+        raise ConfigError(
+            [
+                Issue(
+                    ("Training", "EarlyStopping", "Metric"),
+                    (
+                        f"metric '{monitor.name}' is not computed for this data (computed: "
+                        f"{', '.join(metrics)})"
+                    ),
+                )
+            ]
+        )
 
 
 def _check_refeed(spec: ModelSpec, network) -> None:

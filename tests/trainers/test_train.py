@@ -115,3 +115,22 @@ def test_implicit_feedback_reports_ranking_metrics(tiny, tmp_path):
         "Coverage@10",
     }
     assert all(0 <= v <= 1 for k, v in result.test.items() if k != "Loss")
+
+
+def test_monitoring_needs_what_it_watches(tiny, tmp_path):
+    no_validation = {**tiny, "Training": {**tiny["Training"], "EarlyStopping": {"Metric": "RMSE"}}}
+    no_validation["Data"] = {
+        "ratings": {**tiny["Data"]["ratings"], "Protocol": {"Fractions": [0.8, 0.0, 0.2]}}
+    }
+    with pytest.raises(ConfigError, match="early stopping needs a validation part"):
+        netcfg.train(no_validation, out=tmp_path / "a")
+    implicit = {
+        **tiny,
+        "ErrorFunction": "CrossEntropy",
+        "Evaluation": {},
+        "Training": {**tiny["Training"], "EarlyStopping": {"Metric": "RMSE"}},
+    }
+    implicit["Layers"] = [*tiny["Layers"][:2], {**tiny["Layers"][2], "Activation": "Sigmoid"}]
+    implicit["Data"] = {"ratings": {**tiny["Data"]["ratings"], "Binarize": 4}}
+    with pytest.raises(ConfigError, match="metric 'RMSE' is not computed for this data"):
+        netcfg.train(implicit, out=tmp_path / "b")
