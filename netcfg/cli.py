@@ -7,18 +7,20 @@ without a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 
 from netcfg import __version__
-from netcfg.commands import data, render, schema, train, validate
+from netcfg.commands import data, evaluate, export, predict, render, schema, train, validate
 from netcfg.errors import NetcfgError
 
 __all__ = ["build_parser", "main"]
 
 EPILOG = """examples:
-  netcfg train zoo:quickstart
+  netcfg train zoo:quickstart --out runs/quickstart
+  netcfg predict runs/quickstart --top-k 10 --exclude-seen --out recs.tsv
   netcfg validate model.json --data ratings.tsv
   netcfg data import ratings.csv --format movielens-20m -o data/ml-20m
   netcfg render model.yaml --set Layers.Hidden.N=256
@@ -42,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"netcfg {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (train, validate, render, schema, data):
+    for command in (train, predict, evaluate, export, validate, render, schema, data):
         command.add_parser(subparsers, [common])
     return parser
 
@@ -60,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as err:  # a bug: say so briefly, the traceback is one flag away
         if args.debug:
             raise

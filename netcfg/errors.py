@@ -13,6 +13,7 @@ __all__ = [
     "CompileError",
     "ConfigError",
     "DataError",
+    "ModelError",
     "Issue",
     "Location",
     "NetcfgError",
@@ -106,6 +107,12 @@ class ConfigError(NetcfgError):
 
 class CompileError(ConfigError):
     """A valid spec cannot be compiled (unknown widths, mismatched shapes, unsupported layer)."""
+
+
+class ModelError(NetcfgError):
+    """A trained model cannot be found or used (no run directory, wrong kind of network)."""
+
+    exit_code = 2
 
 
 class DataError(NetcfgError):

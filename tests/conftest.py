@@ -1,14 +1,11 @@
-"""Shared test helpers: paths of the repository, its examples and the shared data."""
+"""Fixtures shared by every test."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples"
-ML100K = REPO.parent / "shared" / "data" / "ml-100k"
+from helpers import ML100K
 
 
 @pytest.fixture
@@ -17,10 +14,3 @@ def ml100k() -> Path:
     if not (ML100K / "u.data").is_file():
         pytest.skip(f"MovieLens 100K not found at {ML100K}")
     return ML100K
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    """Write a config file into tmp_path and return its path."""
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -89,9 +89,9 @@ class FullyConnected(nn.Module):
         self, inputs: Sequence[Tensor | SparseBatch], skips: Sequence[Tensor] = ()
     ) -> Tensor:
         """The pre-activation: weighted sources, bias and skips (batch-normalized if asked)."""
-        z = self.bias
+        z = None
         for projection, x in zip(self.projections, inputs, strict=True):
-            z = z + projection(x)
+            z = projection(x, self.bias) if z is None else z + projection(x)
         for skip in skips:
             z = z + skip.flatten(1)
         if self.batch_norm is not None:

@@ -18,11 +18,12 @@ from netcfg.layers.init import init_weight_
 __all__ = ["Projection", "SharedProjection", "project"]
 
 
-def project(x: Tensor | SparseBatch, weight: Tensor) -> Tensor:
-    """``x @ weight`` for a dense [B, in] tensor or a sparse batch with ``in`` columns.
+def project(x: Tensor | SparseBatch, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight (+ bias)`` for a dense [B, in] tensor or a sparse batch with ``in`` columns.
 
     A sparse batch is multiplied row by row from the weight rows of its stored columns
-    (an EmbeddingBag sum weighted by the values), without building the dense input.
+    (an EmbeddingBag sum weighted by the values), without building the dense input. A dense
+    product adds the bias in the same call (``addmm``).
 
     Example:
         >>> w = torch.arange(6.0).view(3, 2)
@@ -30,10 +31,11 @@ def project(x: Tensor | SparseBatch, weight: Tensor) -> Tensor:
         tensor([[4., 6.]])
     """
     if not isinstance(x, SparseBatch):
-        return x.flatten(1) @ weight
+        dense = x.flatten(1)
+        return dense @ weight if bias is None else torch.addmm(bias, dense, weight)
     values = x.values_or_ones(weight.dtype)
     if weight.is_contiguous():
-        return F.embedding_bag(
+        out = F.embedding_bag(
             x.indices,
             weight,
             x.offsets[:-1],
@@ -41,9 +43,11 @@ def project(x: Tensor | SparseBatch, weight: Tensor) -> Tensor:
             per_sample_weights=values,
             include_last_offset=False,
         )
-    rows = weight.index_select(0, x.indices) * values.unsqueeze(1)
-    out = torch.zeros(x.batch_size, weight.shape[1], dtype=weight.dtype, device=weight.device)
-    return out.index_add_(0, x.row_ids(), rows)
+    else:
+        rows = weight.index_select(0, x.indices) * values.unsqueeze(1)
+        out = torch.zeros(x.batch_size, weight.shape[1], dtype=weight.dtype, device=weight.device)
+        out = out.index_add_(0, x.row_ids(), rows)
+    return out if bias is None else out + bias
 
 
 class Projection(nn.Module):
@@ -73,8 +77,8 @@ class Projection(nn.Module):
         """The [in_features, out_features] matrix this connection multiplies by."""
         return self.weight
 
-    def forward(self, x: Tensor | SparseBatch) -> Tensor:
-        return project(x, self.weight)
+    def forward(self, x: Tensor | SparseBatch, bias: Tensor | None = None) -> Tensor:
+        return project(x, self.weight, bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}"
@@ -117,8 +121,8 @@ class SharedProjection(nn.Module):
         weight = self.owner.weight
         return weight.t() if self.transposed else weight
 
-    def forward(self, x: Tensor | SparseBatch) -> Tensor:
-        return project(x, self.matrix())
+    def forward(self, x: Tensor | SparseBatch, bias: Tensor | None = None) -> Tensor:
+        return project(x, self.matrix(), bias)
 
     def extra_repr(self) -> str:
         return (

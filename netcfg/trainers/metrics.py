@@ -88,7 +88,10 @@ def top_k_items(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:
         at that rank is recommendable (False for ``-inf`` padding once a row runs out).
     """
     scores = scores.detach()
-    scores = torch.nan_to_num(scores, nan=float("-inf"), posinf=float("inf"), neginf=float("-inf"))
+    if bool(torch.isnan(scores).any()):  # checking first avoids copying large score blocks
+        scores = torch.nan_to_num(
+            scores, nan=float("-inf"), posinf=float("inf"), neginf=float("-inf")
+        )
     k = min(k, scores.shape[1])
     if k == scores.shape[1]:  # the whole row: a stable sort is exact and faster
         items = torch.sort(scores, dim=1, descending=True, stable=True).indices

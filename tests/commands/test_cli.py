@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES
+from helpers import EXAMPLES
 
 from netcfg import load_config
 from netcfg.cli import main

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import write
+from helpers import write
 
 from netcfg.cli import main
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES, write
+from helpers import EXAMPLES, write
 
 from netcfg import ConfigError, load_config
 from netcfg.trainers.optimizer_spec import MomentumSpec, SGDSpec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import EXAMPLES, REPO, write
+from helpers import EXAMPLES, REPO, write
 from pydantic import ValidationError
 
 from netcfg import ConfigError, load_config, validate_config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES
+from helpers import EXAMPLES
 
 from netcfg import ConfigError, load_config
 from netcfg.config.overrides import parse_value

@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 import yaml
-from conftest import REPO
+from helpers import REPO
 from test_load import ALL_CONFIGS
 
 from netcfg.config.schema import config_json_schema

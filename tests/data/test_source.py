@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write
+from helpers import write
 
 from netcfg.data.importer import import_file
 from netcfg.data.source import open_source

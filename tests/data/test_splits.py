@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ML100K
+from helpers import ML100K
 
 from netcfg.data import transforms
 from netcfg.data.importer import import_file

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import EXAMPLES
+from helpers import EXAMPLES
 
 from netcfg import CompileError, compile_network, load_config, validate_config
 from netcfg.layers import FullyConnected, InputLayer, PairwiseScore

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import EXAMPLES
+from helpers import EXAMPLES
 
 from netcfg import compile_network, load_config, validate_config
 from netcfg.data import SparseBatch

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES, ML100K
+from helpers import EXAMPLES, ML100K
 
 import netcfg
 

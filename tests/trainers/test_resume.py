@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import TINY
+from trainer_configs import TINY
 
 
 def _config(tmp_path):

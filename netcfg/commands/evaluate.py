@@ -1,0 +1,72 @@
+"""``netcfg evaluate``: the trainer's metrics for a trained model, on any split."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["add_parser"]
+
+EPILOG = """examples:
+  netcfg evaluate runs/u1                      # the test part of the data it was trained on
+  netcfg evaluate runs/u1 --data data/u2-split --part all --json
+  netcfg evaluate runs/implicit --metrics NDCG@20,Recall@20
+"""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print a table (or JSON)."""
+    from netcfg.inference.evaluate import evaluate_model
+    from netcfg.inference.models import open_model
+
+    model = open_model(args.model)
+    data = None
+    if args.data:
+        names = list(dict.fromkeys([*model.spec.input_datasets(), *model.spec.target_datasets()]))
+        data = {}
+        for text in args.data:
+            name, sep, path = text.partition("=")
+            data.update({name: path} if sep and name in names else dict.fromkeys(names, text))
+    parts = ("validation", "test") if args.part == "all" else (args.part,)
+    metrics = args.metrics.split(",") if args.metrics else None
+    results, dropped = evaluate_model(model, data, parts=parts, metrics=metrics)
+    if dropped:
+        print(
+            f"netcfg: warning: ignored {dropped:,} interactions unknown to the model",
+            file=sys.stderr,
+        )
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    names = list(dict.fromkeys(k for values in results.values() for k in values))
+    print("part        " + "  ".join(f"{n:>10}" for n in names))
+    for part, values in results.items():
+        print(f"{part:<12}" + "  ".join(f"{values.get(n, float('nan')):>10.4f}" for n in names))
+    return 0
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        parents=parents,
+        help="metrics of a trained model on a split",
+        description="Evaluate a trained model with the trainer's metrics (RMSE/MAE, or "
+        "top-K ranking metrics) on the validation or test part of any split, mapped through "
+        "the model's ids.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", help="a run directory or zoo:NAME")
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="[NAME=]PATH",
+        help="a split directory (or other data) per DataSet; default: the model's own data",
+    )
+    parser.add_argument("--part", choices=("validation", "test", "all"), default="test")
+    parser.add_argument("--metrics", help="comma-separated metric names (default: the run's)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(run=run)

@@ -1,0 +1,191 @@
+"""``netcfg predict``: top-K recommendations for every user, from a trained model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from netcfg.errors import DataError, Location
+
+__all__ = ["add_parser", "read_filters", "training_interactions"]
+
+EPILOG = """examples:
+  netcfg predict runs/u1 --top-k 10 --exclude-seen --out recs.tsv
+  netcfg predict runs/u1 --input new_ratings.tsv --top-k 20 --exclude-seen \\
+      --filter deny:out_of_stock.txt --output-format jsonl
+  netcfg predict zoo:my-model --users users.txt --top-k 500 --output-format dsstne
+
+filters: a file of item ids (one per line) is a deny list; allow:FILE keeps only those items;
+lines 'user<TAB>item' deny items to one user.
+"""
+
+
+def _ids(values: list[str], numeric: bool) -> list:
+    if not numeric:
+        return values
+    try:
+        return [int(v) for v in values]
+    except ValueError:
+        return values
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
+    return value
+
+
+def read_filters(specs: list[str], items_numeric: bool, users_numeric: bool):
+    """Build an `ItemFilter` from ``[allow:|deny:]FILE`` arguments."""
+    from netcfg.inference.recommend import ItemFilter
+
+    filters = ItemFilter()
+    for spec in specs:
+        mode, _, path = (
+            spec.partition(":") if spec.startswith(("allow:", "deny:")) else ("deny", "", spec)
+        )
+        file = Path(path)
+        if not file.is_file():
+            raise DataError("no such filter file", Location(str(file)))
+        lines = [
+            line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
+        pairs = [line.split("\t") for line in lines if "\t" in line]
+        singles = _ids([line for line in lines if "\t" not in line], items_numeric)
+        if mode == "allow":
+            if pairs:
+                raise DataError(
+                    "allow lists are global: give item ids, not user<TAB>item", Location(str(file))
+                )
+            filters.allow = set(singles) if filters.allow is None else filters.allow | set(singles)
+            continue
+        filters.deny |= set(singles)
+        for user, item in pairs:
+            (user,) = _ids([user], users_numeric)
+            (item,) = _ids([item], items_numeric)
+            filters.per_user.setdefault(user, set()).add(item)
+    return filters
+
+
+def training_interactions(model):
+    """The user-major interactions the model was trained on (its Data entry's train part)."""
+    from netcfg.data.source import open_source
+
+    (dataset,) = model.network.inputs.values()
+    train = open_source(model.spec.Data[dataset]).train
+    return train.transpose() if train.orientation == "item" else train
+
+
+def run(args: argparse.Namespace) -> int:
+    """Recommend, write, and report what was ignored."""
+    from netcfg.data.source import open_source
+    from netcfg.data.spec import DataSourceSpec
+    from netcfg.inference.models import open_model
+    from netcfg.inference.recommend import recommend
+    from netcfg.inference.writers import write_recommendations
+
+    model = open_model(args.model)
+    if args.input:
+        source = DataSourceSpec(Path=args.input, Format=args.format)
+        interactions = open_source(source).train
+    else:
+        interactions = training_interactions(model)
+    (dataset,) = model.network.inputs.values()
+    numeric = model.run["datasets"][dataset]["numeric_ids"]
+    orientation = model.run["datasets"][dataset]["orientation"]
+    items_numeric = numeric["columns" if orientation == "user" else "rows"]
+    users_numeric = numeric["rows" if orientation == "user" else "columns"]
+    users = None
+    if args.users:
+        path = Path(args.users)
+        if not path.is_file():
+            raise DataError("no such users file", Location(str(path)))
+        users = _ids(
+            [line.strip() for line in path.read_text().splitlines() if line.strip()], users_numeric
+        )
+    recs = recommend(
+        model,
+        interactions,
+        args.top_k,
+        exclude_seen=args.exclude_seen,
+        filters=read_filters(args.filter, items_numeric, users_numeric),
+        users=users,
+        batch_size=args.batch_size,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    _warn(recs.report)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            lines = write_recommendations(recs, out, args.output_format)
+        print(
+            f"{len(recs.user_ids):,} users, {lines:,} lines written to {args.out}", file=sys.stderr
+        )
+    else:
+        write_recommendations(recs, sys.stdout, args.output_format)
+    return 0
+
+
+def _warn(report: dict) -> None:
+    if report.get("dropped_interactions"):
+        print(
+            f"netcfg: warning: ignored {report['dropped_interactions']:,} input interactions "
+            f"with items (or users) the model does not know ({report.get('unknown_items', 0):,}"
+            " unknown items)",
+            file=sys.stderr,
+        )
+    if report.get("unknown_users"):
+        print(
+            f"netcfg: warning: {report['unknown_users']:,} requested users have no input "
+            "interactions the model can use; they get no recommendations",
+            file=sys.stderr,
+        )
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register the subcommand."""
+    from netcfg.inference.writers import FORMATS
+
+    parser = subparsers.add_parser(
+        "predict",
+        parents=parents,
+        help="top-K recommendations from a trained model",
+        description="Recommend the top K items for every user of the input (default: the "
+        "data the model was trained on). Users unknown to the model are folded in from their "
+        "input interactions; items unknown to the model are ignored and counted.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", help="a run directory (netcfg train --out) or zoo:NAME")
+    parser.add_argument(
+        "--input",
+        help="interactions of the users to recommend for: a dataset or split directory, or a file",
+    )
+    parser.add_argument("--format", default="auto", help="format of an --input file")
+    parser.add_argument(
+        "--top-k", type=_positive, required=True, help="items per user (any number)"
+    )
+    parser.add_argument(
+        "--exclude-seen",
+        action="store_true",
+        help="never recommend an item the user interacted with in the input",
+    )
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="[allow:|deny:]FILE",
+        help="deny (default) or allow list of items (repeatable)",
+    )
+    parser.add_argument("--users", help="file of user ids (one per line) to recommend for")
+    parser.add_argument("--out", help="output file (default: standard output)")
+    parser.add_argument(
+        "--output-format",
+        choices=FORMATS,
+        default="tsv",
+        help="tsv: user, item, score, rank; jsonl; dsstne: user<TAB>item,score:",
+    )
+    parser.add_argument("--batch-size", type=int, default=1024, help="users per batch")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)

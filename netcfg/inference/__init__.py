@@ -1,0 +1,1 @@
+"""Using trained models: recommendations (top-K), evaluation on any data, export."""

@@ -1,0 +1,71 @@
+"""Evaluate a trained model on any data: the trainer's metrics, in the model's ids."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from netcfg.data.source import open_source
+from netcfg.data.spec import DataSourceSpec
+from netcfg.data.splits import SplitSet
+from netcfg.errors import ModelError
+from netcfg.inference.align import align_columns
+from netcfg.trainers.bindings import RunData, bind_data
+from netcfg.trainers.evaluation import Evaluator, default_metrics
+from netcfg.trainers.rundir import LoadedModel
+
+__all__ = ["evaluate_model"]
+
+
+def _aligned(split: SplitSet, model: LoadedModel, dataset: str) -> tuple[SplitSet, int]:
+    columns = model.ids[dataset][1]
+    parts, dropped = {}, 0
+    for name, part in split.parts.items():
+        aligned = align_columns(part, columns)
+        parts[name] = aligned.matrix
+        dropped += aligned.dropped_entries
+    return SplitSet(parts, split.meta), dropped
+
+
+def evaluate_model(
+    model: LoadedModel,
+    data: Mapping[str, str] | None = None,
+    *,
+    parts: Sequence[str] = ("validation", "test"),
+    metrics: Sequence[str] | None = None,
+) -> tuple[dict[str, dict[str, float]], int]:
+    """Metrics of a trained model on evaluation parts.
+
+    Args:
+        model: the trained model.
+        data: DataSet name -> a split directory (or any ``Data`` path); None evaluates on
+            the data the model was trained with.
+        parts: which evaluation parts to score (those present).
+        metrics: metric names; default the run's Evaluation settings.
+
+    Returns:
+        Part -> metric -> value, and the number of entries dropped because their item
+        (or user, for item-based models) is unknown to the model.
+    """
+    spec = model.spec
+    inputs, targets = spec.input_datasets(), spec.target_datasets()
+    if data is None:
+        run_data = bind_data(spec, inputs, targets)
+        dropped = 0
+    else:
+        splits, dropped = {}, 0
+        for name in dict.fromkeys([*inputs, *targets]):
+            if name not in data:
+                raise ModelError(f"no data given for DataSet '{name}'")
+            orientation = spec.Data[name].Orientation if name in spec.Data else "User"
+            opened = open_source(DataSourceSpec(Path=data[name], Orientation=orientation))
+            splits[name], lost = _aligned(opened, model, name)
+            dropped += lost
+        run_data = RunData(splits, tuple(inputs), tuple(targets))
+    available = [p for p in parts if p in run_data.parts()]
+    if not available:
+        raise ModelError(f"the data has no {' or '.join(parts)} part to evaluate on")
+    names = list(metrics) if metrics else default_metrics(spec.Evaluation, run_data.implicit())
+    evaluator = Evaluator(
+        run_data, names, batch_size=spec.Evaluation.BatchSize, clip=spec.Evaluation.ClipPredictions
+    )
+    return {part: evaluator.evaluate(model.network, part) for part in available}, dropped

@@ -1,0 +1,56 @@
+"""Find a trained model: a run directory, or ``zoo:NAME`` in the user's zoo of trained models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from netcfg.errors import ModelError
+from netcfg.spec_base import did_you_mean
+from netcfg.trainers.rundir import LoadedModel, load_model
+from netcfg.zoo import ZOO_PREFIX, is_zoo_name
+
+__all__ = ["open_model", "resolve_model", "user_zoo_dir"]
+
+
+def user_zoo_dir() -> Path:
+    """Where trained models are registered: ``$NETCFG_ZOO``, else
+    ``$XDG_DATA_HOME/netcfg/zoo``, else ``~/.local/share/netcfg/zoo``."""
+    if os.environ.get("NETCFG_ZOO"):
+        return Path(os.environ["NETCFG_ZOO"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "netcfg" / "zoo"
+
+
+def resolve_model(reference: str | Path) -> Path:
+    """The run directory a model reference names.
+
+    Raises:
+        ModelError: no such run directory or trained zoo model.
+    """
+    text = str(reference)
+    if is_zoo_name(text):
+        name = text.removeprefix(ZOO_PREFIX)
+        folder = user_zoo_dir() / name
+        if (folder / "run.json").is_file():
+            return folder
+        known = sorted(p.name for p in user_zoo_dir().glob("*") if (p / "run.json").is_file())
+        hint = did_you_mean(name, known) or (
+            f"; trained models: {', '.join(known)}" if known else ""
+        )
+        raise ModelError(
+            f"no trained model '{name}' in the user zoo ({user_zoo_dir()}){hint}; "
+            f"train one with: netcfg train zoo:{name} --out {folder}"
+        )
+    folder = Path(reference)
+    if not (folder / "run.json").is_file():
+        raise ModelError(
+            f"{folder}: not a run directory (no run.json); give the --out folder "
+            "of a netcfg train run, or zoo:NAME"
+        )
+    return folder
+
+
+def open_model(reference: str | Path, which: str = "best") -> LoadedModel:
+    """Load a trained model in eval mode from a run directory or ``zoo:NAME``."""
+    return load_model(resolve_model(reference), which)
