@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
-from helpers import ML100K
+import torch
+
+# Without a GPU the Triton kernels run in Triton's interpreter, which Triton reads when it is
+# first imported: switch it on before any test module imports it.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
+import pytest  # noqa: E402
+from helpers import ML100K  # noqa: E402
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from netcfg.layers.common import (
     Width,
     dimensions_type,
 )
+from netcfg.layers.compute import ComputeMode, ComputeModeName
 from netcfg.layers.dropout import DropoutKind, DropoutKindName, create_dropout
 from netcfg.layers.registry import BuildContext, Shape
 from netcfg.spec_base import OneOrMany, names_type, spec_error, spec_field
@@ -108,6 +109,12 @@ class ComputedLayerSpec(LayerSpecBase):
         description="netcfg extension: the cap of ReluMax min(max(x, 0), cap) and "
         "LinearMax min(x, cap).",
     )
+    Compute: ComputeModeName = spec_field(
+        ComputeMode.Auto,
+        description="netcfg extension, for Output layers with Sparse targets: Auto (in "
+        "training, compute only the entries the loss reads when it reads only the stored "
+        "targets), Sparse (always; an error where the loss needs every output) or Dense.",
+    )
 
     @field_validator("Kind")
     @classmethod
@@ -132,6 +139,23 @@ class ComputedLayerSpec(LayerSpecBase):
         if dataset is not None and info.data.get("Kind") is LayerKind.Hidden:
             raise spec_error("DataSet is only allowed on Input and Output layers")
         return dataset
+
+    @field_validator("Compute")
+    @classmethod
+    def _compute_on_outputs(cls, mode: ComputeMode, info: ValidationInfo) -> ComputeMode:
+        if mode is ComputeMode.Auto:
+            return mode
+        if info.data.get("Kind") is LayerKind.Hidden:
+            raise spec_error("Compute is only allowed on Input and Output layers")
+        if mode is ComputeMode.Sparse and info.data.get("Sparse") is False:
+            raise spec_error(
+                'Compute "Sparse" on an Output layer needs Sparse targets (set "Sparse": true)'
+            )
+        if mode is ComputeMode.Sparse and info.data.get("Activation") is ActivationKind.SoftMax:
+            raise spec_error(
+                'Compute "Sparse" cannot apply to a SoftMax output: it normalizes over every unit'
+            )
+        return mode
 
     @field_validator("Source")
     @classmethod

@@ -9,10 +9,13 @@ import torch
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
-from netcfg.layers.common import LayerType, LayerTypeName
+from netcfg.layers.activations import SoftMax
+from netcfg.layers.common import LayerKind, LayerType, LayerTypeName
+from netcfg.layers.compute import ComputeMode
 from netcfg.layers.computed import WeightedLayerSpec, activation_modules, check_skip_widths
 from netcfg.layers.init import init_weight_
-from netcfg.layers.projection import Projection
+from netcfg.layers.kernels import row_ids, sampled_matmul
+from netcfg.layers.projection import Projection, RowLayout
 from netcfg.layers.registry import BuildContext, Built, Shape, register_layer
 from netcfg.spec_base import spec_field
 
@@ -37,6 +40,9 @@ def clip_rows(grad: Tensor, max_norm: float) -> Tensor:
 class FullyConnected(nn.Module):
     """``activation(sum_i x_i @ W_i + b + sum_j skip_j)``, then dropout in training.
 
+    With dense sources and an elementwise activation, `sample` computes the layer at chosen
+    (example, unit) entries only, at a cost proportional to their number.
+
     Args:
         in_features: width of each source.
         out_features: width of the layer.
@@ -47,6 +53,8 @@ class FullyConnected(nn.Module):
         delta_norm: clip each example's gradient of the pre-activation to this L2 norm.
         weight_norm: after each update, `apply_weight_norm_` caps each unit's incoming
             weight vector at this L2 norm (0: off).
+        rows: per source, the layout of a new `Projection` (default ``"in"``).
+        compute: ``Dense`` forbids `sample` (see `netcfg.layers.compute`).
 
     Example:
         >>> layer = FullyConnected([5, 3], 4, activation=nn.ReLU())
@@ -65,14 +73,17 @@ class FullyConnected(nn.Module):
         batch_norm: bool = False,
         delta_norm: float = 0.0,
         weight_norm: float = 0.0,
+        rows: Sequence[RowLayout] | None = None,
+        compute: ComputeMode = ComputeMode.Auto,
     ):
         super().__init__()
         shared = list(shared) if shared is not None else [None] * len(in_features)
-        if len(shared) != len(in_features):
-            raise ValueError("shared must have one entry per source")
+        rows = list(rows) if rows is not None else ["in"] * len(in_features)
+        if len(shared) != len(in_features) or len(rows) != len(in_features):
+            raise ValueError("shared and rows must have one entry per source")
         self.projections = nn.ModuleList(
-            s if s is not None else Projection(n, out_features)
-            for n, s in zip(in_features, shared, strict=True)
+            s if s is not None else Projection(n, out_features, rows=r)
+            for n, s, r in zip(in_features, shared, rows, strict=True)
         )
         self.bias = nn.Parameter(torch.zeros(out_features))
         self.batch_norm = nn.BatchNorm1d(out_features) if batch_norm else None
@@ -80,6 +91,7 @@ class FullyConnected(nn.Module):
         self.dropout = dropout
         self.delta_norm = delta_norm
         self.weight_norm = weight_norm
+        self.compute = ComputeMode(compute)
 
     def own_projections(self) -> list[Projection]:
         """The connections whose weights this layer owns (not borrowed)."""
@@ -114,14 +126,56 @@ class FullyConnected(nn.Module):
             inputs = [inputs]
         return self.activate(self.preactivate(inputs, skips))
 
+    def can_sample(self, inputs: Sequence[Tensor | SparseBatch]) -> bool:
+        """Whether `sample` applies: dense sources, elementwise activation, no BatchNorm or
+        DeltaNorm, and a Compute mode other than Dense."""
+        return (
+            self.compute is not ComputeMode.Dense
+            and not isinstance(self.activation, SoftMax)
+            and self.batch_norm is None
+            and self.delta_norm == 0
+            and all(isinstance(x, Tensor) for x in inputs)
+        )
+
+    def sample(
+        self,
+        inputs: Sequence[Tensor],
+        skips: Sequence[Tensor],
+        offsets: Tensor,
+        columns: Tensor,
+    ) -> tuple[Tensor, Tensor]:
+        """The layer at the entries of a CSR pattern only: row ``b`` at units
+        ``columns[offsets[b]:offsets[b+1]]``.
+
+        The weight rows of those units are gathered and dotted with each example's
+        sources; their gradients are row-sparse.
+
+        Returns:
+            The pre-activations and the activations (after dropout in training), [E] each.
+        """
+        z = None
+        for projection, x in zip(self.projections, inputs, strict=True):
+            weight = projection.output_rows()
+            bias = self.bias if z is None else None
+            part = sampled_matmul(
+                x.flatten(1), weight, bias, offsets, columns, sparse_grad=weight.is_leaf
+            )
+            z = part if z is None else z + part
+        if skips:
+            rows = row_ids(offsets, columns.numel())
+            for skip in skips:
+                z = z + skip.flatten(1)[rows, columns]
+        return z, self.activate(z)
+
     @torch.no_grad()
     def apply_weight_norm_(self) -> None:
         """Cap the L2 norm of each unit's incoming weight vector at ``weight_norm``."""
         if self.weight_norm <= 0:
             return
         for projection in self.own_projections():
-            norms = projection.weight.norm(dim=0).clamp_min(1e-12)
-            projection.weight.mul_((self.weight_norm / norms).clamp(max=1.0))
+            matrix = projection.matrix()
+            norms = matrix.norm(dim=0).clamp_min(1e-12)
+            matrix.mul_((self.weight_norm / norms).clamp(max=1.0))
 
 
 @register_layer("FullyConnected")
@@ -130,6 +184,7 @@ def build_fully_connected(spec: FullyConnectedLayerSpec, ctx: BuildContext) -> B
     out = Shape(ctx.dims)
     check_skip_widths(spec, ctx, out)
     activation, dropout = activation_modules(spec)
+    output = spec.Kind is LayerKind.Output
     module = FullyConnected(
         [s.size for s in ctx.sources],
         out.size,
@@ -139,9 +194,11 @@ def build_fully_connected(spec: FullyConnectedLayerSpec, ctx: BuildContext) -> B
         batch_norm=spec.BatchNormalization,
         delta_norm=spec.DeltaNorm,
         weight_norm=spec.WeightNorm,
+        rows=["out" if output and not s.sparse else "in" for s in ctx.sources],
+        compute=spec.Compute,
     )
     for projection in module.own_projections():
-        init_weight_(projection.weight, spec.WeightInit.Scheme, spec.WeightInit.Scale)
+        init_weight_(projection.matrix(), spec.WeightInit.Scheme, spec.WeightInit.Scale)
     with torch.no_grad():
         module.bias.fill_(spec.WeightInit.Bias)
     return Built(module, out)

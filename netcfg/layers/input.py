@@ -3,7 +3,8 @@
 A dense Input applies ``pDropout`` in training (DSSTNE drops at batch load); a sparse
 Input applies the network's ``Denoising``: each stored value is dropped with probability
 p and the survivors are scaled by 1/(1-p). DSSTNE draws that mask once per epoch; netcfg
-draws it per batch (README, compatibility).
+draws it per batch (README, compatibility). A sparse batch stays sparse (CSR) unless the
+layer's ``Compute`` mode makes it dense (`netcfg.layers.compute`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
 from netcfg.layers.common import LayerSpecBase, LayerType, LayerTypeName, Width
+from netcfg.layers.compute import ComputeMode, ComputeModeName, use_dense
 from netcfg.layers.registry import BuildContext, Built, Shape, register_layer
 from netcfg.spec_base import spec_error, spec_field
 
@@ -40,6 +42,11 @@ class InputLayerSpec(LayerSpecBase):
     pDropout: float = spec_field(
         0.0, ge=0.0, lt=1.0, description="Dropout probability on a dense input (training only)."
     )
+    Compute: ComputeModeName = spec_field(
+        ComputeMode.Auto,
+        description="netcfg extension, for Sparse inputs: Auto (keep batches sparse up to a "
+        "density of 0.1, as DSSTNE), Sparse (always) or Dense (always make them dense).",
+    )
 
     @field_validator("Type")
     @classmethod
@@ -57,6 +64,13 @@ class InputLayerSpec(LayerSpecBase):
                 "use the network-level Denoising instead"
             )
         return p
+
+    @field_validator("Compute")
+    @classmethod
+    def _sparse_data(cls, mode: ComputeMode, info: ValidationInfo) -> ComputeMode:
+        if mode is ComputeMode.Sparse and info.data.get("Sparse") is False:
+            raise spec_error('Compute "Sparse" needs a Sparse input (set "Sparse": true)')
+        return mode
 
 
 def denoise(batch: SparseBatch, p: float) -> SparseBatch:
@@ -84,30 +98,43 @@ class InputLayer(nn.Module):
     Args:
         dropout: probability of dropping a unit of a dense input.
         denoising: probability of dropping a stored entry of a sparse input.
+        compute: when a sparse batch is passed on dense (`use_dense`).
     """
 
-    def __init__(self, *, dropout: float = 0.0, denoising: float = 0.0):
+    def __init__(
+        self,
+        *,
+        dropout: float = 0.0,
+        denoising: float = 0.0,
+        compute: ComputeMode = ComputeMode.Auto,
+    ):
         super().__init__()
         self.dropout = nn.Dropout(dropout) if dropout > 0 else None
         self.denoising = denoising
+        self.compute = ComputeMode(compute)
 
     def forward(self, x: Tensor | SparseBatch) -> Tensor | SparseBatch:
+        if isinstance(x, SparseBatch):
+            if self.training and self.denoising > 0:
+                x = denoise(x, self.denoising)
+            return x.to_dense() if use_dense(x, self.compute) else x
         if not self.training:
             return x
-        if isinstance(x, SparseBatch):
-            return denoise(x, self.denoising) if self.denoising > 0 else x
         if self.denoising > 0:
             keep = (torch.rand_like(x) >= self.denoising) / (1.0 - self.denoising)
             x = x * keep
         return self.dropout(x) if self.dropout is not None else x
 
     def extra_repr(self) -> str:
-        return f"denoising={self.denoising}" if self.denoising else ""
+        parts = [f"denoising={self.denoising}"] if self.denoising else []
+        if self.compute is not ComputeMode.Auto:
+            parts.append(f"compute={self.compute.value}")
+        return ", ".join(parts)
 
 
 @register_layer("Input")
 def build_input(spec: InputLayerSpec, ctx: BuildContext) -> Built:
     """Build an `InputLayer`; its shape is the resolved width, sparse if ``Sparse``."""
     denoising = ctx.model.Denoising.p if spec.Sparse else 0.0
-    module = InputLayer(dropout=spec.pDropout, denoising=denoising)
+    module = InputLayer(dropout=spec.pDropout, denoising=denoising, compute=spec.Compute)
     return Built(module, Shape(ctx.dims, sparse=spec.Sparse))

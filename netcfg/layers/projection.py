@@ -1,29 +1,37 @@
 """Weighted connections: ``x @ W`` for a dense or a sparse (CSR) input batch.
 
-Weights are stored as [in_features, out_features], DSSTNE's layout: each input feature
-owns a row, so a sparse input only reads (and its gradient only touches) the rows of the
-features present in the batch.
+A `Projection` owns a weight and stores it in one of two layouts: ``rows="in"``,
+[in_features, out_features] (DSSTNE's layout: each input feature owns a row, so a sparse
+input reads, and its gradient touches, only the rows of the features in the batch), or
+``rows="out"``, [out_features, in_features] (each output unit owns a row, so an output
+layer computed only at observed entries reads and updates only their rows). ``matrix()``
+is the [in, out] matrix either way.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
 from netcfg.layers.common import WeightInitScheme
 from netcfg.layers.init import init_weight_
+from netcfg.layers.kernels import sparse_matmul
 
-__all__ = ["Projection", "SharedProjection", "project"]
+__all__ = ["Projection", "RowLayout", "SharedProjection", "project"]
+
+RowLayout = Literal["in", "out"]
+"""Which units own the rows of a stored weight: the inputs' or the outputs'."""
 
 
-def project(x: Tensor | SparseBatch, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``x @ weight (+ bias)`` for a dense [B, in] tensor or a sparse batch with ``in`` columns.
+def project(x: Tensor | SparseBatch, matrix: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ matrix (+ bias)`` for a dense [B, in] tensor or a sparse batch with ``in`` columns.
 
-    A sparse batch is multiplied row by row from the weight rows of its stored columns
-    (an EmbeddingBag sum weighted by the values), without building the dense input. A dense
-    product adds the bias in the same call (``addmm``).
+    A sparse batch is multiplied from the matrix rows of its stored columns, without
+    building the dense input; when ``matrix`` is a stored weight (a leaf tensor) its
+    gradient is row-sparse. A dense product adds the bias in the same call (``addmm``).
 
     Example:
         >>> w = torch.arange(6.0).view(3, 2)
@@ -32,56 +40,59 @@ def project(x: Tensor | SparseBatch, weight: Tensor, bias: Tensor | None = None)
     """
     if not isinstance(x, SparseBatch):
         dense = x.flatten(1)
-        return dense @ weight if bias is None else torch.addmm(bias, dense, weight)
-    values = x.values_or_ones(weight.dtype)
-    if weight.is_contiguous():
-        out = F.embedding_bag(
-            x.indices,
-            weight,
-            x.offsets[:-1],
-            mode="sum",
-            per_sample_weights=values,
-            include_last_offset=False,
-        )
+        return dense @ matrix if bias is None else torch.addmm(bias, dense, matrix)
+    values = x.values_or_ones(matrix.dtype)
+    if matrix.is_contiguous():
+        out = sparse_matmul(x.offsets, x.indices, values, matrix, sparse_grad=matrix.is_leaf)
     else:
-        rows = weight.index_select(0, x.indices) * values.unsqueeze(1)
-        out = torch.zeros(x.batch_size, weight.shape[1], dtype=weight.dtype, device=weight.device)
-        out = out.index_add_(0, x.row_ids(), rows)
+        rows = matrix.index_select(0, x.indices) * values.unsqueeze(1)
+        out = matrix.new_zeros(x.batch_size, matrix.shape[1]).index_add_(0, x.row_ids(), rows)
     return out if bias is None else out + bias
 
 
 class Projection(nn.Module):
-    """A connection with a weight of its own, shape [in_features, out_features].
+    """A connection with a weight of its own.
 
     Args:
         in_features: width of the input.
         out_features: width of the output.
+        rows: the stored layout: ``"in"`` for [in_features, out_features] (best for a
+            sparse input), ``"out"`` for [out_features, in_features] (best for an output
+            computed at observed entries only).
     """
 
-    def __init__(self, in_features: int, out_features: int):
+    def __init__(self, in_features: int, out_features: int, *, rows: RowLayout = "in"):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(in_features, out_features))
-        init_weight_(self.weight, WeightInitScheme.Xavier)
+        if rows not in ("in", "out"):
+            raise ValueError(f"rows must be 'in' or 'out', got {rows!r}")
+        self.rows = rows
+        shape = (in_features, out_features) if rows == "in" else (out_features, in_features)
+        self.weight = nn.Parameter(torch.empty(shape))
+        init_weight_(self.matrix(), WeightInitScheme.Xavier)
 
     @property
     def in_features(self) -> int:
         """Width of the input."""
-        return self.weight.shape[0]
+        return self.weight.shape[0 if self.rows == "in" else 1]
 
     @property
     def out_features(self) -> int:
         """Width of the output."""
-        return self.weight.shape[1]
+        return self.weight.shape[1 if self.rows == "in" else 0]
 
     def matrix(self) -> Tensor:
         """The [in_features, out_features] matrix this connection multiplies by."""
-        return self.weight
+        return self.weight if self.rows == "in" else self.weight.t()
+
+    def output_rows(self) -> Tensor:
+        """The same matrix transposed, [out_features, in_features]: one row per output unit."""
+        return self.weight if self.rows == "out" else self.weight.t()
 
     def forward(self, x: Tensor | SparseBatch, bias: Tensor | None = None) -> Tensor:
-        return project(x, self.weight, bias)
+        return project(x, self.matrix(), bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"
+        return f"in_features={self.in_features}, out_features={self.out_features}, rows={self.rows}"
 
 
 class SharedProjection(nn.Module):
@@ -118,8 +129,11 @@ class SharedProjection(nn.Module):
 
     def matrix(self) -> Tensor:
         """The [in_features, out_features] matrix this connection multiplies by."""
-        weight = self.owner.weight
-        return weight.t() if self.transposed else weight
+        return self.owner.output_rows() if self.transposed else self.owner.matrix()
+
+    def output_rows(self) -> Tensor:
+        """The same matrix transposed, [out_features, in_features]: one row per output unit."""
+        return self.owner.matrix() if self.transposed else self.owner.output_rows()
 
     def forward(self, x: Tensor | SparseBatch, bias: Tensor | None = None) -> Tensor:
         return project(x, self.matrix(), bias)

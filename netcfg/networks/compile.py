@@ -16,6 +16,7 @@ from torch import nn
 from netcfg.errors import CompileError, Issue
 from netcfg.layers import SharedProjection, get_builder, spec_tag
 from netcfg.layers.common import LayerKind, LayerType, width_dims
+from netcfg.layers.compute import ComputeMode
 from netcfg.layers.projection import Projection
 from netcfg.layers.registry import BuildContext, Built
 from netcfg.networks.checks import layer_dependencies, shared_source
@@ -130,7 +131,38 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
             issues.extend(err.issues)
     if issues:
         raise CompileError(issues)
-    return _network(spec, order, built)
+    network = _network(spec, order, built)
+    issues = _forced_sparse_outputs(spec, network, built)
+    if issues:
+        raise CompileError(issues)
+    return network
+
+
+def _forced_sparse_outputs(
+    spec: ModelSpec, network: Network, built: Mapping[str, Built]
+) -> list[Issue]:
+    """Problems of Output layers whose ``Compute`` is ``Sparse`` but cannot be sampled."""
+    issues = []
+    for index, layer in enumerate(spec.Layers):
+        if getattr(layer, "Compute", None) is not ComputeMode.Sparse:
+            continue
+        if layer.Kind is not LayerKind.Output:
+            continue
+        path = ("Layers", index, "Compute")
+        why = None
+        if not network.sampled(layer.Name):
+            why = (
+                f"the {spec.ErrorFunction.value} loss reads every output unit; only "
+                "MaskedMSE, and L1, L2, L2Hinge, Hinge or Sigmoid cross entropies on a "
+                "DataSet with SparseIgnoreZero, read just the stored targets"
+            )
+        elif any(built[s].shape.sparse for s in layer.Source):
+            why = "a source of the layer is a sparse Input; entries are computed from dense sources"
+        if why:
+            issues.append(
+                Issue(path, f"layer '{layer.Name}': Compute \"Sparse\" cannot apply: {why}")
+            )
+    return issues
 
 
 def _shared(

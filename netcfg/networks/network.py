@@ -4,10 +4,15 @@ Inputs and targets are keyed by DataSet name, as layers name them; dense tensors
 sparse `SparseBatch` rows are both accepted. A `Network` returns the activations of its
 Output layers and, when targets are given, every term of its training objective: the
 trainer sums the terms without knowing what produced them.
+
+An Output layer whose loss reads only the stored entries of a sparse target can compute
+just those entries (`OutputMode`): the training step then costs in proportion to the
+target's nonzeros instead of the catalogue size.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +21,20 @@ from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
 
-__all__ = ["Network", "NetworkOutput"]
+__all__ = ["Network", "NetworkOutput", "OutputMode"]
+
+
+class OutputMode(str, enum.Enum):
+    """What a forward pass with targets computes of the Output layers."""
+
+    Dense = "dense"
+    """Every output, differentiable (and every loss from them)."""
+    Sparse = "sparse"
+    """Output layers that can, compute their loss from the entries it reads only; their
+    output is then a `SparseBatch` of the activations at the target's stored entries."""
+    SparseLoss = "sparse_loss"
+    """Losses as ``Sparse``, but every output is also returned dense and without gradient
+    (re-feeding reads it)."""
 
 
 @dataclass
@@ -24,7 +42,8 @@ class NetworkOutput:
     """What a forward pass produces.
 
     Attributes:
-        outputs: activations of each Output layer, by layer name.
+        outputs: activations of each Output layer, by layer name (a `SparseBatch` of the
+            activations at the target's entries for a layer computed sparsely).
         losses: terms of the objective, by name: each Output layer's ErrorFunction (under
             the layer's name) and penalties such as ``Hidden1.SparsenessPenalty``.
     """
@@ -81,12 +100,15 @@ class Network(nn.Module):
         self.inputs = dict(inputs)
         self.outputs = dict(outputs)
         self.shapes = dict(shapes or {})
+        self._read = {s for names in (*self.sources.values(), *self.skips.values()) for s in names}
 
     def forward(
         self,
         inputs: Mapping[str, Tensor | SparseBatch],
         targets: Mapping[str, Tensor | SparseBatch] | None = None,
         weights: Mapping[str, Tensor] | None = None,
+        *,
+        mode: OutputMode | str = OutputMode.Dense,
     ) -> NetworkOutput:
         """Run the network.
 
@@ -94,10 +116,13 @@ class Network(nn.Module):
             inputs: a batch for each DataSet read by an Input layer.
             targets: a batch for each DataSet of an Output layer, to compute the losses.
             weights: optional per-example data weights, by target DataSet.
+            mode: what to compute of the Output layers (`OutputMode`); without targets
+                every output is dense.
 
         Returns:
             The outputs, and the loss terms when ``targets`` are given.
         """
+        mode = OutputMode(mode)
         values: dict[str, Tensor | SparseBatch] = {}
         result = NetworkOutput(outputs={})
         for name in self.order:
@@ -105,10 +130,15 @@ class Network(nn.Module):
             if name in self.inputs:
                 values[name] = layer(self._batch(inputs, self.inputs[name], "Input", name))
                 continue
-            z = layer.preactivate(
-                [values[s] for s in self.sources[name]],
-                [_dense(values[s]) for s in self.skips.get(name, ())],
-            )
+            sources = [values[s] for s in self.sources[name]]
+            skips = [_dense(values[s]) for s in self.skips.get(name, ())]
+            target = self._sampled_target(name, sources, targets, mode)
+            if target is not None:
+                result.outputs[name], result.losses[name] = self._sampled_output(
+                    name, sources, skips, target, weights, mode
+                )
+                continue
+            z = layer.preactivate(sources, skips)
             a = layer.activate(z)
             values[name] = a
             if name in self.penalties and self.training:
@@ -125,6 +155,55 @@ class Network(nn.Module):
                         weight=(weights or {}).get(dataset),
                     )
         return result
+
+    def sampled(self, name: str, mode: OutputMode | str = OutputMode.Sparse) -> bool:
+        """Whether Output layer ``name`` can be computed at its target's entries in ``mode``
+        (given dense sources and a sparse target)."""
+        layer = self.layers[name]
+        return (
+            OutputMode(mode) is not OutputMode.Dense
+            and name in self.outputs
+            and name not in self._read
+            and self.losses[name].observed_only
+            and hasattr(layer, "sample")
+        )
+
+    def _sampled_target(
+        self,
+        name: str,
+        sources: Sequence[Tensor | SparseBatch],
+        targets: Mapping[str, Tensor | SparseBatch] | None,
+        mode: OutputMode,
+    ) -> SparseBatch | None:
+        if targets is None or not self.sampled(name, mode):
+            return None
+        target = self._batch(targets, self.outputs[name], "Output", name)
+        if isinstance(target, SparseBatch) and self.layers[name].can_sample(sources):
+            return target
+        return None
+
+    def _sampled_output(
+        self,
+        name: str,
+        sources: Sequence[Tensor],
+        skips: Sequence[Tensor],
+        target: SparseBatch,
+        weights: Mapping[str, Tensor] | None,
+        mode: OutputMode,
+    ) -> tuple[Tensor | SparseBatch, Tensor]:
+        layer = self.layers[name]
+        z, a = layer.sample(sources, skips, target.offsets, target.indices)
+        exact_z = getattr(layer, "dropout", None) is None or not self.training
+        loss = self.losses[name].entry_loss(
+            a,
+            target,
+            z=z if exact_z else None,
+            weight=(weights or {}).get(self.outputs[name]),
+        )
+        if mode is OutputMode.SparseLoss:
+            with torch.no_grad():
+                return layer.activate(layer.preactivate(sources, skips)), loss
+        return target.with_values(a), loss
 
     @staticmethod
     def _batch(

@@ -1,9 +1,10 @@
 """The generic training loop. It knows nothing of layer types.
 
-A model is called as ``model(inputs, targets)`` with batches keyed by DataSet name and
-returns its outputs and loss terms; what else the loop needs is stated by the model as
-data: which DataSets it reads and predicts (``inputs``, ``outputs``) and an optional
-``apply_constraints()`` to call after each update.
+A model is called as ``model(inputs, targets, mode=...)`` with batches keyed by DataSet
+name and returns its outputs and loss terms; ``mode`` lets outputs be computed only where
+the loss reads them (`OutputMode`), with dense outputs kept for re-feeding. What else the
+loop needs is stated by the model as data: which DataSets it reads and predicts
+(``inputs``, ``outputs``) and an optional ``apply_constraints()`` to call after each update.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from torch import nn
 
 from netcfg.data.loader import RowLoader
 from netcfg.errors import NetcfgError
+from netcfg.networks.network import OutputMode
 from netcfg.trainers.checkpoint import WEIGHTS, LoopState, save_checkpoint, save_weights
 from netcfg.trainers.evaluation import Evaluator
 from netcfg.trainers.reporting import Reporter
 from netcfg.trainers.rundir import RunDir
 from netcfg.trainers.schedules import learning_rate
+from netcfg.trainers.sparse_updates import clip_gradients_
 from netcfg.trainers.spec import Precision, TrainingSpec
 
 __all__ = ["Monitor", "TrainingDiverged", "TrainingLoop", "refeed_step"]
@@ -114,10 +117,12 @@ class TrainingLoop:
         self.inputs = sorted(set(model.inputs.values()))
         self.targets = sorted(set(model.outputs.values()))
         self.refeed = None
+        self.mode = OutputMode.Sparse
         if training.RefeedSteps:
             (input_name,) = self.inputs
             (output_name,) = model.outputs
             self.refeed = (input_name, output_name)
+            self.mode = OutputMode.SparseLoss
 
     def fit(self, state: LoopState) -> LoopState:
         """Train from ``state`` to the configured number of epochs (or an early stop)."""
@@ -171,7 +176,9 @@ class TrainingLoop:
             batch = {name: part.to(self.device) for name, part in batch.items()}
             with self._precision():
                 result = self.model(
-                    {n: batch[n] for n in self.inputs}, {n: batch[n] for n in self.targets}
+                    {n: batch[n] for n in self.inputs},
+                    {n: batch[n] for n in self.targets},
+                    mode=self.mode,
                 )
             loss = self._guard(result.loss, state, number)
             grad_norm = self._update(loss)
@@ -220,7 +227,7 @@ class TrainingLoop:
             p for g in self.optimizer.param_groups for p in g["params"] if p.grad is not None
         ]
         limit = self.training.GradientClipNorm or math.inf
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(parameters, limit))
+        grad_norm = float(clip_gradients_(parameters, limit))
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()

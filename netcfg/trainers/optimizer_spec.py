@@ -69,6 +69,16 @@ class SGDSpec(SpecBase):
         aliases=["Lambda1"],
         description="L1 penalty (DSSTNE's lambda1): the update uses g + L1 * sign(w).",
     )
+    Lazy: bool = spec_field(
+        False,
+        description="With sparse (row) gradients, as sparse input layers and output layers "
+        "computing only observed entries give, update only the rows present in the batch "
+        "(faster on large catalogues). Exact anyway for SGD and AdaGrad without WeightDecay "
+        "and L1, which update only those rows either way. For the others it changes the "
+        "mathematics: momentum, moments and decay only advance on rows seen in the batch, "
+        "as torch.optim.SparseAdam. False: sparse gradients are densified and the rule "
+        "applied to every row.",
+    )
 
 
 class MomentumSpec(SGDSpec):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.compute import ComputeMode
 from netcfg.layers.input import InputLayer, denoise
 
 
@@ -40,7 +41,7 @@ def entries(batch: SparseBatch) -> list[list[tuple[int, float]]]:
 
 def test_eval_passes_a_sparse_batch_through_unchanged():
     _, batch = sparse_input()
-    layer = InputLayer(denoising=0.5).eval()
+    layer = InputLayer(denoising=0.5, compute=ComputeMode.Sparse).eval()
     assert layer(batch) is batch
 
 
@@ -52,9 +53,9 @@ def test_eval_passes_a_dense_tensor_through_unchanged():
 
 def test_training_without_denoising_keeps_a_sparse_batch():
     _, batch = sparse_input()
-    assert InputLayer().train()(batch) is batch
+    assert InputLayer(compute=ComputeMode.Sparse).train()(batch) is batch
     # pDropout does not act on sparse inputs.
-    assert InputLayer(dropout=0.5).train()(batch) is batch
+    assert InputLayer(dropout=0.5, compute=ComputeMode.Sparse).train()(batch) is batch
 
 
 def test_denoise_with_p_zero_keeps_everything():
@@ -139,7 +140,7 @@ def test_denoise_draws_a_new_mask_per_call():
 
 def test_training_sparse_input_is_denoised():
     dense, batch = sparse_input()
-    layer = InputLayer(denoising=0.4).train()
+    layer = InputLayer(denoising=0.4, compute=ComputeMode.Sparse).train()
     torch.manual_seed(6)
     out = layer(batch)
     assert isinstance(out, SparseBatch)
@@ -181,3 +182,31 @@ def test_denoise_keeps_the_values_dtype():
     out = denoise(batch, 0.0)
     assert out.values.dtype == torch.float64
     assert torch.equal(out.values, batch.values)
+
+
+# ---------------------------------------------------------------- sparse or dense path
+
+
+@pytest.mark.parametrize(
+    ("density", "mode", "dense"),
+    [
+        (0.02, ComputeMode.Auto, False),
+        (0.3, ComputeMode.Auto, True),  # above DSSTNE's 0.1 switch
+        (0.3, ComputeMode.Sparse, False),
+        (0.02, ComputeMode.Dense, True),
+    ],
+)
+def test_compute_mode_picks_the_path_from_the_density(density, mode, dense):
+    values, batch = sparse_input(density=density)
+    out = InputLayer(compute=mode).eval()(batch)
+    if dense:
+        assert torch.equal(out, values)
+    else:
+        assert out is batch
+
+
+def test_auto_switches_just_above_a_tenth():
+    eye = SparseBatch.from_dense(torch.eye(10))  # exactly 0.1 dense
+    assert InputLayer()(eye) is eye
+    two = SparseBatch.from_dense(torch.eye(10) + torch.eye(10).roll(1, 1))
+    assert isinstance(InputLayer()(two), torch.Tensor)

@@ -151,9 +151,17 @@ def test_weight_gradient_from_sparse_equals_dense(transposed_view):
     assert used.is_contiguous() is not transposed_view
     (project(SparseBatch.from_dense(x), used) * upstream).sum().backward()
 
+    grad = w_sparse.grad
+    absent = (x != 0).sum(dim=0) == 0
+    # a stored weight gets a row-sparse gradient over the present features only
+    assert grad.is_sparse is not transposed_view
+    if grad.is_sparse:
+        assert grad.sparse_dim() == 1
+        assert grad.coalesce().indices()[0].tolist() == (~absent).nonzero().flatten().tolist()
+        grad = grad.to_dense()
+    w_sparse.grad = grad
     torch.testing.assert_close(w_sparse.grad, w_dense.grad)
     torch.testing.assert_close(w_sparse.grad, x.t() @ upstream)
-    absent = (x != 0).sum(dim=0) == 0
     assert absent[5] and absent[39] and not absent[0]
     assert absent.sum() > 5  # a sparse batch leaves many features out
     assert torch.equal(

@@ -161,7 +161,7 @@ def test_weight_norm_constraint():
     network.apply_constraints()
     norms = network.layers["H"].projections[0].weight.norm(dim=0)
     torch.testing.assert_close(norms, torch.full((4,), 0.5))
-    untouched = network.layers["Output2"].projections[0].weight
+    untouched = network.layers["Output2"].projections[0].matrix()
     torch.testing.assert_close(untouched.norm(dim=0), torch.full((6,), 2.0))  # no WeightNorm
 
 

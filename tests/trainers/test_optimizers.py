@@ -256,3 +256,24 @@ def test_regularization_loss_is_dsstne_penalty_over_weights():
     assert not regularization_loss(opt).requires_grad
     plain = create_optimizer(SGDSpec(), [("w", w), ("b", b)])
     assert regularization_loss(plain).item() == 0.0
+
+
+@pytest.mark.parametrize(("spec", "rule"), CASES, ids=IDS)
+def test_lazy_has_no_effect_on_dense_gradients(spec, rule):
+    rates = [1.0, 0.5, 2.0] if isinstance(spec, AdaDeltaSpec) else RATES
+    w, b, _ = run(spec, rates=rates)
+    w_lazy, b_lazy, opt = run(spec.model_copy(update={"Lazy": True}), rates=rates)
+    assert all(group["lazy"] for group in opt.param_groups)
+    assert torch.equal(w, w_lazy) and torch.equal(b, b_lazy)
+
+
+@pytest.mark.parametrize("spec", [spec for spec, _ in CASES], ids=IDS)
+def test_every_optimizer_type_has_lazy_off_by_default_and_in_its_groups(spec):
+    assert spec.Lazy is False
+    assert "Lazy" in type(spec).model_fields
+    assert "SparseAdam" in type(spec).model_fields["Lazy"].description
+    lazy = type(spec)(Lazy=True)
+    opt = create_optimizer(lazy, torch.nn.Linear(2, 3).named_parameters())
+    assert [g["lazy"] for g in opt.param_groups] == [True, True]
+    opt = create_optimizer(spec, torch.nn.Linear(2, 3).named_parameters())
+    assert [g["lazy"] for g in opt.param_groups] == [False, False]

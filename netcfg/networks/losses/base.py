@@ -16,6 +16,10 @@ class OutputLoss(nn.Module):
     subclasses implement. Activations of shape [B, ...] are flattened to [B, N]: every
     non-batch position is a unit (so a SoftMax output normalizes over all of them).
 
+    A loss that reads the activations only at the stored entries of a sparse target
+    (``observed_only``) can also be computed from those entries alone (`entry_loss`), so
+    that the output layer computes nothing else.
+
     Normalization follows DSSTNE's gradients: DSSTNE sums the loss over units and examples
     and divides the weight gradient by the batch size, so a loss here is its sum over units
     and rows divided by B (``MaskedMSE`` is the exception: a mean over observed entries).
@@ -70,6 +74,55 @@ class OutputLoss(nn.Module):
         elif weight.shape != (batch,):
             raise ValueError(f"data weights must have shape ({batch},), got {tuple(weight.shape)}")
         return self.compute(a.flatten(1), target, z, weight.to(a.dtype))
+
+    @property
+    def observed_only(self) -> bool:
+        """Whether the loss of a sparse target reads the activations at its stored entries
+        only (then `entry_loss` computes it from them)."""
+        return False
+
+    def entry_loss(
+        self,
+        a: Tensor,
+        target: SparseBatch,
+        *,
+        z: Tensor | None = None,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        """The loss from the activations at the target's stored entries only.
+
+        Equal to ``forward`` on the full activations when ``observed_only``.
+
+        Args:
+            a: activations at the stored entries, [nnz] in the target's entry order.
+            target: the sparse target.
+            z: pre-activations at the same entries, or None.
+            weight: per-example data weights, [B]; None means all ones.
+
+        Returns:
+            A scalar tensor.
+
+        Raises:
+            NotImplementedError: the loss is not ``observed_only``.
+        """
+        if not self.observed_only:
+            raise NotImplementedError(f"{type(self).__name__} needs every output, not entries")
+        if a.shape != (target.nnz,) or (z is not None and z.shape != a.shape):
+            raise ValueError(
+                f"entry activations must have shape ({target.nnz},), got {tuple(a.shape)}"
+            )
+        batch = target.batch_size
+        if weight is None:
+            weight = a.new_ones(batch)
+        elif weight.shape != (batch,):
+            raise ValueError(f"data weights must have shape ({batch},), got {tuple(weight.shape)}")
+        return self.compute_entries(a, target, z, weight.to(a.dtype))
+
+    def compute_entries(
+        self, a: Tensor, target: SparseBatch, z: Tensor | None, weight: Tensor
+    ) -> Tensor:
+        """`entry_loss` from checked arguments (losses that are ``observed_only``)."""
+        raise NotImplementedError
 
     def compute(
         self, a: Tensor, target: Tensor | SparseBatch, z: Tensor | None, weight: Tensor

@@ -38,6 +38,11 @@ class _LogLoss(UnitwiseLoss):
         self.activation = ActivationKind(activation)
         self.multinomial = self.activation is ActivationKind.SoftMax
 
+    @property
+    def observed_only(self) -> bool:
+        """A SoftMax output's logs read every unit, so only a Sigmoid output qualifies."""
+        return self.ignore_zero and not self.multinomial
+
     def units(self, a: Tensor, z: Tensor | None) -> LogTerms:
         return LogTerms.of(a, z, self.activation)
 

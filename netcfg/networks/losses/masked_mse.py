@@ -35,3 +35,14 @@ class MaskedMSELoss(OutputLoss):
         observed = target != 0
         squares = (weight[:, None] * (a - target).square()).where(observed, 0.0)
         return squares.sum() / observed.sum().clamp(min=1)
+
+    @property
+    def observed_only(self) -> bool:
+        """Always: only the stored entries of a sparse target are observed."""
+        return True
+
+    def compute_entries(
+        self, a: Tensor, target: SparseBatch, z: Tensor | None, weight: Tensor
+    ) -> Tensor:
+        error = a - target.values_or_ones(a.dtype)
+        return (weight[target.row_ids()] * error.square()).sum() / max(target.nnz, 1)

@@ -78,6 +78,20 @@ class UnitwiseLoss(OutputLoss):
             total = loss.sum()
         return total / a.shape[0]
 
+    @property
+    def observed_only(self) -> bool:
+        """With ``ignore_zero``, only the stored entries of a sparse target contribute."""
+        return self.ignore_zero
+
+    def compute_entries(
+        self, a: Tensor, target: SparseBatch, z: Tensor | None, weight: Tensor
+    ) -> Tensor:
+        if not self.uses_weights:
+            weight = weight.new_ones(weight.shape)
+        values = target.values_or_ones(a.dtype)
+        loss = weight[target.row_ids()] * self.unit_loss(self.units(a, z), values)
+        return self.delta_boost[0] * loss.sum() / target.batch_size
+
     def _sparse_sum(
         self, a: Tensor, units: Tensor | LogTerms, target: SparseBatch, weight: Tensor
     ) -> Tensor:

@@ -1,0 +1,564 @@
+"""Triton kernels for sparse (CSR) products whose cost is proportional to the nonzeros.
+
+Two kernels cover every sparse product a netcfg training step needs:
+
+``segment_rows_sum``
+    ``out[s, :] = sum(coefficients[e] * matrix[source_rows[e], :] for e in segment s)``, where
+    segment ``s`` is the entry range ``[segment_offsets[s], segment_offsets[s + 1])``. With CSR
+    rows as segments, column indices as sources and the values as coefficients it is the CSR x
+    dense forward ``X @ W``. With the entries sorted by column on the host (a stable sort), the
+    runs of equal columns as segments, the row of each entry as its source and ``grad_out`` as the
+    matrix it is the row-sparse weight gradient ``X^T @ grad_out`` restricted to the columns that
+    occur. The same two arrangements give the backward of ``gather_dot`` for the hidden input
+    (segments = rows of the target entries, sources = their columns, matrix = ``weight_rows``)
+    and for the weight rows (segments = runs of equal columns, sources = rows, matrix = hidden).
+
+    Grid: one program per (segment, block of ``BLOCK_H`` output columns). Each program walks
+    its segment in chunks of ``BLOCK_E`` consecutive entries: it loads the chunk's source indices
+    and coefficients as vectors, gathers a ``[BLOCK_E, BLOCK_H]`` tile of matrix rows, reduces
+    it over the entries and adds it to a float32 accumulator. Empty segments store zeros; long
+    segments simply take more loop iterations (one program per column block handles the whole
+    segment, so a segment of ``n`` entries costs ``ceil(n / BLOCK_E)`` iterations).
+
+``gather_dot``
+    ``out[e] = dot(hidden[row_ids[e], :], weight_rows[columns[e], :]) (+ bias[columns[e]])``:
+    the sampled dense x dense^T product that evaluates an output layer only at the target
+    entries. Grid: one program per block of ``BLOCK_E`` entries, looping over the hidden width in
+    blocks of ``BLOCK_H``.
+
+Determinism. ``segment_rows_sum`` never uses atomics: every output element is produced by a
+single program that accumulates its segment's entries in a fixed order (chunks of ``BLOCK_E``
+consecutive entries in entry order, each chunk reduced by the same fixed-shape tree). The result
+therefore depends only on the inputs (and the block constants, which depend only on ``H``): two
+calls are bit-identical, on GPU as on CPU. This is the deterministic way to compute the
+scatter-style sums (the weight gradients): sort the entries by destination on the host and sum
+the runs. DSSTNE reached determinism differently, with 64-bit fixed-point atomic accumulation;
+the sorted segmented sum keeps full float32 accuracy instead. ``segment_rows_sum_atomic`` is the
+fast alternative that needs no sort: it scatters with float32 atomic adds, so on a GPU the
+summation order (and hence the last bits of the result) may change from run to run.
+``gather_dot`` has no cross-program reduction and is deterministic.
+
+Devices. All tensors of one call must be on the same device. The launchers run on CUDA tensors
+(the compiled kernels) and, when the Triton interpreter is enabled (``TRITON_INTERPRET=1`` set in
+the environment *before* this module is imported), also on CPU tensors: the interpreter runs the
+same kernels with NumPy, which is slow but exact enough to test them without a GPU. CPU tensors
+without the interpreter are refused with a ``ValueError``: use the plain-torch CPU path instead.
+
+All launchers accept float16, bfloat16, float32 or float64 values (accumulated in float32) and
+int32 or int64 indices, and return float32. They are not differentiable themselves; wrap them in
+a ``torch.autograd.Function`` whose backward calls them again (see the module tests).
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+__all__ = [
+    "INTERPRETED",
+    "gather_dot",
+    "segment_rows_sum",
+    "segment_rows_sum_atomic",
+]
+
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_INDEX_DTYPES = (torch.int32, torch.int64)
+
+# Largest column block of the segmented sums, and the number of matrix elements one chunk tile
+# should hold (BLOCK_E = _TILE // BLOCK_H, clamped), which keeps the register tile at 2,048
+# float32 values whatever H is.
+_SEGMENT_MAX_BLOCK_H = 128
+_SEGMENT_TILE = 2048
+_GATHER_BLOCK_E = 64
+_GATHER_MAX_BLOCK_H = 64
+_ATOMIC_BLOCK_E = 32
+# Explicit compile options: 4 warps suit the [BLOCK_E, BLOCK_H] tiles above, and fused
+# multiply-adds are requested explicitly (Triton 3.9 warns when the default is relied on, and
+# the default changes in 3.10), so a result does not change with the Triton version's default.
+_LAUNCH_OPTIONS = {"num_warps": 4, "enable_fp_fusion": True}
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels
+# --------------------------------------------------------------------------------------------
+
+
+@triton.jit
+def _segment_rows_sum_kernel(
+    offsets_ptr,
+    sources_ptr,
+    coefficients_ptr,
+    matrix_ptr,
+    out_ptr,
+    H,
+    stride_matrix,
+    stride_out,
+    BLOCK_E: tl.constexpr,
+    BLOCK_H: tl.constexpr,
+):
+    segment = tl.program_id(0)
+    column_block = tl.program_id(1)
+    cols = column_block * BLOCK_H + tl.arange(0, BLOCK_H)
+    col_mask = cols < H
+    start = tl.load(offsets_ptr + segment).to(tl.int64)
+    end = tl.load(offsets_ptr + segment + 1).to(tl.int64)
+    acc = tl.zeros([BLOCK_H], dtype=tl.float32)
+    for chunk in range(start, end, BLOCK_E):
+        entries = chunk + tl.arange(0, BLOCK_E)
+        entry_mask = entries < end
+        rows = tl.load(sources_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
+        coefficients = tl.load(coefficients_ptr + entries, mask=entry_mask, other=0.0)
+        tile = tl.load(
+            matrix_ptr + rows[:, None] * stride_matrix + cols[None, :],
+            mask=entry_mask[:, None] & col_mask[None, :],
+            other=0.0,
+        )
+        acc += tl.sum(tile.to(tl.float32) * coefficients.to(tl.float32)[:, None], axis=0)
+    out_offsets = segment.to(tl.int64) * stride_out + cols
+    tl.store(out_ptr + out_offsets, acc, mask=col_mask)
+
+
+@triton.jit
+def _segment_rows_sum_atomic_kernel(
+    destinations_ptr,
+    sources_ptr,
+    coefficients_ptr,
+    matrix_ptr,
+    out_ptr,
+    E,
+    H,
+    stride_matrix,
+    stride_out,
+    BLOCK_E: tl.constexpr,
+    BLOCK_H: tl.constexpr,
+):
+    entry_block = tl.program_id(0)
+    column_block = tl.program_id(1)
+    entries = entry_block.to(tl.int64) * BLOCK_E + tl.arange(0, BLOCK_E)
+    entry_mask = entries < E
+    cols = column_block * BLOCK_H + tl.arange(0, BLOCK_H)
+    col_mask = cols < H
+    mask = entry_mask[:, None] & col_mask[None, :]
+    destinations = tl.load(destinations_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
+    rows = tl.load(sources_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
+    coefficients = tl.load(coefficients_ptr + entries, mask=entry_mask, other=0.0)
+    tile = tl.load(matrix_ptr + rows[:, None] * stride_matrix + cols[None, :], mask=mask, other=0.0)
+    values = tile.to(tl.float32) * coefficients.to(tl.float32)[:, None]
+    tl.atomic_add(
+        out_ptr + destinations[:, None] * stride_out + cols[None, :],
+        values,
+        mask=mask,
+        sem="relaxed",
+    )
+
+
+@triton.jit
+def _gather_dot_kernel(
+    row_ids_ptr,
+    columns_ptr,
+    hidden_ptr,
+    weight_ptr,
+    bias_ptr,
+    out_ptr,
+    E,
+    H,
+    stride_hidden,
+    stride_weight,
+    HAS_BIAS: tl.constexpr,
+    BLOCK_E: tl.constexpr,
+    BLOCK_H: tl.constexpr,
+):
+    entry_block = tl.program_id(0)
+    entries = entry_block.to(tl.int64) * BLOCK_E + tl.arange(0, BLOCK_E)
+    entry_mask = entries < E
+    rows = tl.load(row_ids_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
+    columns = tl.load(columns_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
+    acc = tl.zeros([BLOCK_E], dtype=tl.float32)
+    for h0 in range(0, H, BLOCK_H):
+        cols = h0 + tl.arange(0, BLOCK_H)
+        mask = entry_mask[:, None] & (cols < H)[None, :]
+        a = tl.load(
+            hidden_ptr + rows[:, None] * stride_hidden + cols[None, :], mask=mask, other=0.0
+        )
+        b = tl.load(
+            weight_ptr + columns[:, None] * stride_weight + cols[None, :], mask=mask, other=0.0
+        )
+        acc += tl.sum(a.to(tl.float32) * b.to(tl.float32), axis=1)
+    if HAS_BIAS:
+        acc += tl.load(bias_ptr + columns, mask=entry_mask, other=0.0).to(tl.float32)
+    tl.store(out_ptr + entries, acc, mask=entry_mask)
+
+
+# The interpreter is chosen when a function is decorated with ``triton.jit``: for Triton's own
+# library (``tl.sum`` and friends) when ``triton`` is first imported, for these kernels when this
+# module is imported. Both must agree, so TRITON_INTERPRET must be set before ``triton`` is
+# imported by anyone.
+_KERNELS_INTERPRETED = type(_segment_rows_sum_kernel).__name__ == "InterpretedFunction"
+_TRITON_INTERPRETED = type(tl.sum).__name__ == "InterpretedFunction"
+
+INTERPRETED: bool = _KERNELS_INTERPRETED and _TRITON_INTERPRETED
+"""Whether the kernels run in the Triton interpreter (``TRITON_INTERPRET=1`` before import)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _check_tensor(name: str, tensor: object, ndim: int, dtypes: tuple[torch.dtype, ...]) -> Tensor:
+    if not isinstance(tensor, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.dim() != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(tensor.shape)}")
+    if tensor.dtype not in dtypes:
+        allowed = ", ".join(str(d).removeprefix("torch.") for d in dtypes)
+        raise ValueError(f"{name} must have dtype in ({allowed}), got {tensor.dtype}")
+    return tensor
+
+
+def _check_device(named: dict[str, Tensor]) -> torch.device:
+    devices = {name: t.device for name, t in named.items()}
+    first_name, device = next(iter(devices.items()))
+    for name, other in devices.items():
+        if other != device:
+            raise ValueError(
+                f"all tensors must be on the same device: {first_name} is on {device} "
+                f"but {name} is on {other}"
+            )
+    if _KERNELS_INTERPRETED != _TRITON_INTERPRETED:
+        raise RuntimeError(
+            "TRITON_INTERPRET changed between importing triton (interpreter "
+            f"{'on' if _TRITON_INTERPRETED else 'off'}) and importing "
+            f"netcfg.layers.kernels.triton_kernels (interpreter "
+            f"{'on' if _KERNELS_INTERPRETED else 'off'}); set it before triton is first imported"
+        )
+    if device.type == "cpu":
+        if not INTERPRETED:
+            raise ValueError(
+                "the Triton kernels need CUDA tensors; got CPU tensors without the Triton "
+                "interpreter. Use the plain-torch CPU path, or set TRITON_INTERPRET=1 in the "
+                "environment before importing netcfg.layers.kernels.triton_kernels"
+            )
+    elif device.type != "cuda":
+        raise ValueError(f"the Triton kernels run on CUDA (or CPU when interpreted), got {device}")
+    return device
+
+
+def _rows_ready(tensor: Tensor) -> Tensor:
+    """Returns ``tensor`` with unit stride along its last dimension (a copy only if needed)."""
+    if tensor.dim() >= 1 and tensor.shape[-1] > 1 and tensor.stride(-1) != 1:
+        return tensor.contiguous()
+    return tensor
+
+
+def _check_range(name: str, indices: Tensor, upper: int, upper_name: str) -> None:
+    if indices.numel() == 0:
+        return
+    low = int(indices.min())
+    high = int(indices.max())
+    if low < 0 or high >= upper:
+        raise ValueError(
+            f"{name} must lie in [0, {upper_name}={upper}), got values in [{low}, {high}]"
+        )
+
+
+def _should_check(check_indices: bool | None, device: torch.device) -> bool:
+    # Value checks read the indices back to the host: free on CPU, a synchronisation on CUDA.
+    return device.type == "cpu" if check_indices is None else bool(check_indices)
+
+
+def _block_h(h: int, maximum: int) -> int:
+    return min(maximum, max(16, triton.next_power_of_2(h)))
+
+
+def _launch_device(device: torch.device):
+    # Triton launches on the current CUDA device; make it the tensors' one.
+    if device.type == "cuda":
+        return torch.cuda.device(device)
+    return _NullContext()
+
+
+class _NullContext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Launchers
+# --------------------------------------------------------------------------------------------
+
+
+def segment_rows_sum(
+    segment_offsets: Tensor,
+    source_rows: Tensor,
+    coefficients: Tensor,
+    matrix: Tensor,
+    *,
+    check_indices: bool | None = None,
+) -> Tensor:
+    """Sums coefficient-weighted matrix rows over contiguous segments of entries.
+
+    ``out[s, :] = sum(coefficients[e] * matrix[source_rows[e], :])`` over the entries
+    ``e`` in ``[segment_offsets[s], segment_offsets[s + 1])``. Each output element is computed by
+    one program in a fixed order (chunks of consecutive entries in entry order), without atomics,
+    so the result is deterministic: repeated calls are bit-identical.
+
+    Args:
+        segment_offsets: int64 (or int32) ``[S + 1]``, non-decreasing, from 0 to ``E``; segment
+            ``s`` holds the entries ``segment_offsets[s]:segment_offsets[s + 1]`` (a CSR row
+            pointer). Empty segments give rows of zeros.
+        source_rows: int64 (or int32) ``[E]``, row of ``matrix`` read by each entry, in ``[0, R)``.
+        coefficients: float ``[E]``, weight of each entry.
+        matrix: float ``[R, H]``; any layout with unit stride in the last dimension is used as is
+            (others are made contiguous).
+        check_indices: verify the index values (offsets monotone from 0 to ``E``, sources in
+            range). ``None`` (default) checks on CPU only, since on CUDA it synchronises.
+
+    Returns:
+        float32 ``[S, H]`` on the inputs' device.
+
+    Raises:
+        ValueError: on a wrong type, dtype, shape or device, or (when checked) bad index values.
+    """
+    _check_tensor("segment_offsets", segment_offsets, 1, _INDEX_DTYPES)
+    _check_tensor("source_rows", source_rows, 1, _INDEX_DTYPES)
+    _check_tensor("coefficients", coefficients, 1, _FLOAT_DTYPES)
+    _check_tensor("matrix", matrix, 2, _FLOAT_DTYPES)
+    if segment_offsets.numel() < 1:
+        raise ValueError("segment_offsets must have at least one element (S + 1 with S >= 0)")
+    n_entries = source_rows.numel()
+    if coefficients.numel() != n_entries:
+        raise ValueError(
+            f"coefficients has {coefficients.numel()} entries but source_rows has {n_entries}"
+        )
+    device = _check_device(
+        {
+            "segment_offsets": segment_offsets,
+            "source_rows": source_rows,
+            "coefficients": coefficients,
+            "matrix": matrix,
+        }
+    )
+    n_segments = segment_offsets.numel() - 1
+    n_rows, width = matrix.shape
+    if _should_check(check_indices, device):
+        if int(segment_offsets[0]) != 0 or int(segment_offsets[-1]) != n_entries:
+            raise ValueError(
+                f"segment_offsets must run from 0 to E={n_entries}, got "
+                f"{int(segment_offsets[0])} to {int(segment_offsets[-1])}"
+            )
+        if n_segments > 0 and bool((segment_offsets[1:] < segment_offsets[:-1]).any()):
+            raise ValueError("segment_offsets must be non-decreasing")
+        _check_range("source_rows", source_rows, n_rows, "R")
+
+    if n_segments == 0 or width == 0 or n_entries == 0:
+        return torch.zeros((n_segments, width), dtype=torch.float32, device=device)
+
+    matrix = _rows_ready(matrix)
+    segment_offsets = segment_offsets.contiguous()
+    source_rows = source_rows.contiguous()
+    coefficients = coefficients.contiguous()
+    out = torch.empty((n_segments, width), dtype=torch.float32, device=device)
+    block_h = _block_h(width, _SEGMENT_MAX_BLOCK_H)
+    block_e = max(16, min(64, _SEGMENT_TILE // block_h))
+    grid = (n_segments, triton.cdiv(width, block_h))
+    with _launch_device(device):
+        _segment_rows_sum_kernel[grid](
+            segment_offsets,
+            source_rows,
+            coefficients,
+            matrix,
+            out,
+            width,
+            matrix.stride(0),
+            out.stride(0),
+            BLOCK_E=block_e,
+            BLOCK_H=block_h,
+            **_LAUNCH_OPTIONS,
+        )
+    return out
+
+
+def segment_rows_sum_atomic(
+    destination_rows: Tensor,
+    source_rows: Tensor,
+    coefficients: Tensor,
+    matrix: Tensor,
+    n_destinations: int,
+    *,
+    check_indices: bool | None = None,
+) -> Tensor:
+    """Scatter-adds coefficient-weighted matrix rows with atomic adds (no sorting needed).
+
+    ``out[destination_rows[e], :] += coefficients[e] * matrix[source_rows[e], :]`` for every
+    entry ``e``. The entries may come in any order, but float32 atomic adds make the summation
+    order (and so the last bits of the result) vary between runs on a GPU; use
+    :func:`segment_rows_sum` on entries sorted by destination for a deterministic result.
+
+    Args:
+        destination_rows: int64 (or int32) ``[E]``, output row of each entry, in
+            ``[0, n_destinations)``.
+        source_rows: int64 (or int32) ``[E]``, row of ``matrix`` read by each entry, in ``[0, R)``.
+        coefficients: float ``[E]``, weight of each entry.
+        matrix: float ``[R, H]`` with unit stride in the last dimension (else made contiguous).
+        n_destinations: number of output rows.
+        check_indices: verify the index values are in range. ``None`` (default) checks on CPU
+            only, since on CUDA it synchronises.
+
+    Returns:
+        float32 ``[n_destinations, H]`` on the inputs' device (rows no entry targets are zero).
+
+    Raises:
+        ValueError: on a wrong type, dtype, shape or device, or (when checked) bad index values.
+    """
+    _check_tensor("destination_rows", destination_rows, 1, _INDEX_DTYPES)
+    _check_tensor("source_rows", source_rows, 1, _INDEX_DTYPES)
+    _check_tensor("coefficients", coefficients, 1, _FLOAT_DTYPES)
+    _check_tensor("matrix", matrix, 2, _FLOAT_DTYPES)
+    if isinstance(n_destinations, bool) or not isinstance(n_destinations, int):
+        raise ValueError(f"n_destinations must be an int, got {type(n_destinations).__name__}")
+    if n_destinations < 0:
+        raise ValueError(f"n_destinations must be >= 0, got {n_destinations}")
+    n_entries = source_rows.numel()
+    if destination_rows.numel() != n_entries or coefficients.numel() != n_entries:
+        raise ValueError(
+            "destination_rows, source_rows and coefficients must have the same length, got "
+            f"{destination_rows.numel()}, {n_entries} and {coefficients.numel()}"
+        )
+    device = _check_device(
+        {
+            "destination_rows": destination_rows,
+            "source_rows": source_rows,
+            "coefficients": coefficients,
+            "matrix": matrix,
+        }
+    )
+    n_rows, width = matrix.shape
+    if _should_check(check_indices, device):
+        _check_range("destination_rows", destination_rows, n_destinations, "n_destinations")
+        _check_range("source_rows", source_rows, n_rows, "R")
+
+    out = torch.zeros((n_destinations, width), dtype=torch.float32, device=device)
+    if n_entries == 0 or width == 0 or n_destinations == 0:
+        return out
+
+    matrix = _rows_ready(matrix)
+    destination_rows = destination_rows.contiguous()
+    source_rows = source_rows.contiguous()
+    coefficients = coefficients.contiguous()
+    block_h = _block_h(width, _SEGMENT_MAX_BLOCK_H)
+    grid = (triton.cdiv(n_entries, _ATOMIC_BLOCK_E), triton.cdiv(width, block_h))
+    with _launch_device(device):
+        _segment_rows_sum_atomic_kernel[grid](
+            destination_rows,
+            source_rows,
+            coefficients,
+            matrix,
+            out,
+            n_entries,
+            width,
+            matrix.stride(0),
+            out.stride(0),
+            BLOCK_E=_ATOMIC_BLOCK_E,
+            BLOCK_H=block_h,
+            **_LAUNCH_OPTIONS,
+        )
+    return out
+
+
+def gather_dot(
+    row_ids: Tensor,
+    columns: Tensor,
+    hidden: Tensor,
+    weight_rows: Tensor,
+    bias: Tensor | None = None,
+    *,
+    check_indices: bool | None = None,
+) -> Tensor:
+    """Dot products of gathered row pairs: an output layer evaluated only at given entries.
+
+    ``out[e] = dot(hidden[row_ids[e], :], weight_rows[columns[e], :]) (+ bias[columns[e]])``.
+
+    Args:
+        row_ids: int64 (or int32) ``[E]``, row of ``hidden`` of each entry, in ``[0, B)``.
+        columns: int64 (or int32) ``[E]``, row of ``weight_rows`` (the output column) of each
+            entry, in ``[0, N)``.
+        hidden: float ``[B, H]`` with unit stride in the last dimension (else made contiguous).
+        weight_rows: float ``[N, H]`` (the output layer's weight, one row per output column)
+            with unit stride in the last dimension (else made contiguous).
+        bias: optional float ``[N]``.
+        check_indices: verify the index values are in range. ``None`` (default) checks on CPU
+            only, since on CUDA it synchronises.
+
+    Returns:
+        float32 ``[E]`` on the inputs' device.
+
+    Raises:
+        ValueError: on a wrong type, dtype, shape or device, or (when checked) bad index values.
+    """
+    _check_tensor("row_ids", row_ids, 1, _INDEX_DTYPES)
+    _check_tensor("columns", columns, 1, _INDEX_DTYPES)
+    _check_tensor("hidden", hidden, 2, _FLOAT_DTYPES)
+    _check_tensor("weight_rows", weight_rows, 2, _FLOAT_DTYPES)
+    named = {"row_ids": row_ids, "columns": columns, "hidden": hidden, "weight_rows": weight_rows}
+    if bias is not None:
+        _check_tensor("bias", bias, 1, _FLOAT_DTYPES)
+        named["bias"] = bias
+    n_entries = row_ids.numel()
+    if columns.numel() != n_entries:
+        raise ValueError(
+            f"row_ids and columns must have the same length, got {n_entries} and {columns.numel()}"
+        )
+    if hidden.shape[1] != weight_rows.shape[1]:
+        raise ValueError(
+            f"hidden [B, H] and weight_rows [N, H] must share H, got {tuple(hidden.shape)} and "
+            f"{tuple(weight_rows.shape)}"
+        )
+    n_columns = weight_rows.shape[0]
+    if bias is not None and bias.numel() != n_columns:
+        raise ValueError(f"bias must have N={n_columns} elements, got {bias.numel()}")
+    device = _check_device(named)
+    if _should_check(check_indices, device):
+        _check_range("row_ids", row_ids, hidden.shape[0], "B")
+        _check_range("columns", columns, n_columns, "N")
+
+    if n_entries == 0:
+        return torch.zeros(0, dtype=torch.float32, device=device)
+    if hidden.shape[1] == 0:
+        if bias is None:
+            return torch.zeros(n_entries, dtype=torch.float32, device=device)
+        return bias[columns].to(torch.float32)
+
+    hidden = _rows_ready(hidden)
+    weight_rows = _rows_ready(weight_rows)
+    row_ids = row_ids.contiguous()
+    columns = columns.contiguous()
+    width = hidden.shape[1]
+    if bias is not None:
+        bias = bias.contiguous()
+    out = torch.empty(n_entries, dtype=torch.float32, device=device)
+    block_h = _block_h(width, _GATHER_MAX_BLOCK_H)
+    grid = (triton.cdiv(n_entries, _GATHER_BLOCK_E),)
+    with _launch_device(device):
+        _gather_dot_kernel[grid](
+            row_ids,
+            columns,
+            hidden,
+            weight_rows,
+            bias if bias is not None else out,
+            out,
+            n_entries,
+            width,
+            hidden.stride(0),
+            weight_rows.stride(0),
+            HAS_BIAS=bias is not None,
+            BLOCK_E=_GATHER_BLOCK_E,
+            BLOCK_H=block_h,
+            **_LAUNCH_OPTIONS,
+        )
+    return out
