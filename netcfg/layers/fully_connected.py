@@ -143,6 +143,7 @@ class FullyConnected(nn.Module):
         skips: Sequence[Tensor],
         offsets: Tensor,
         columns: Tensor,
+        dense_z: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
         """The layer at the entries of a CSR pattern only: row ``b`` at units
         ``columns[offsets[b]:offsets[b+1]]``.
@@ -150,21 +151,38 @@ class FullyConnected(nn.Module):
         The weight rows of those units are gathered and dotted with each example's
         sources; their gradients are row-sparse.
 
+        Args:
+            inputs: the sources (dense).
+            skips: the skip layers' activations.
+            offsets: row pointer of the entries, [B + 1].
+            columns: unit of each entry, [E].
+            dense_z: the whole pre-activation, when it was computed without gradient:
+                the entries are then read from it (one source, no skip) instead of being
+                computed again; the gradient is the same.
+
         Returns:
             The pre-activations and the activations (after dropout in training), [E] each.
         """
+        rows = row_ids(offsets, columns.numel())
+        known = None
+        if dense_z is not None and len(inputs) == 1 and not skips:
+            known = dense_z[rows, columns]
         z = None
         for projection, x in zip(self.projections, inputs, strict=True):
             weight = projection.output_rows()
             bias = self.bias if z is None else None
             part = sampled_matmul(
-                x.flatten(1), weight, bias, offsets, columns, sparse_grad=weight.is_leaf
+                x.flatten(1),
+                weight,
+                bias,
+                offsets,
+                columns,
+                sparse_grad=weight.is_leaf,
+                known=known,
             )
             z = part if z is None else z + part
-        if skips:
-            rows = row_ids(offsets, columns.numel())
-            for skip in skips:
-                z = z + skip.flatten(1)[rows, columns]
+        for skip in skips:
+            z = z + skip.flatten(1)[rows, columns]
         return z, self.activate(z)
 
     @torch.no_grad()

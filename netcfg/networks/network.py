@@ -192,7 +192,14 @@ class Network(nn.Module):
         mode: OutputMode,
     ) -> tuple[Tensor | SparseBatch, Tensor]:
         layer = self.layers[name]
-        z, a = layer.sample(sources, skips, target.offsets, target.indices)
+        dense = None
+        if mode is OutputMode.SparseLoss:
+            with torch.no_grad():
+                dense_z = layer.preactivate(sources, skips)
+                dense = layer.activate(dense_z)
+        z, a = layer.sample(
+            sources, skips, target.offsets, target.indices, None if dense is None else dense_z
+        )
         exact_z = getattr(layer, "dropout", None) is None or not self.training
         loss = self.losses[name].entry_loss(
             a,
@@ -200,10 +207,7 @@ class Network(nn.Module):
             z=z if exact_z else None,
             weight=(weights or {}).get(self.outputs[name]),
         )
-        if mode is OutputMode.SparseLoss:
-            with torch.no_grad():
-                return layer.activate(layer.preactivate(sources, skips)), loss
-        return target.with_values(a), loss
+        return (target.with_values(a) if dense is None else dense), loss
 
     @staticmethod
     def _batch(

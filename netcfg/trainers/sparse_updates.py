@@ -22,6 +22,7 @@ import torch
 __all__ = [
     "check_gradient_layout",
     "clip_gradients_",
+    "coalesced",
     "gather_rows",
     "gradient_norm",
     "row_gradient",
@@ -49,6 +50,27 @@ def check_gradient_layout(grad: torch.Tensor, who: str) -> None:
     )
 
 
+def coalesced(grad: torch.Tensor) -> torch.Tensor:
+    """``grad.coalesce()``, without the sort when the row indices are already increasing.
+
+    Autograd drops the coalesced flag when it stores a sparse gradient, even one built
+    coalesced (as netcfg's sparse layers build theirs); checking the order of the row
+    indices costs far less than sorting and summing the values again.
+    """
+    if grad.is_coalesced():
+        return grad
+    rows = grad._indices()[0]
+    if rows.numel() < 2 or bool((rows[1:] > rows[:-1]).all()):
+        return torch.sparse_coo_tensor(
+            grad._indices(),
+            grad._values(),
+            grad.shape,
+            is_coalesced=True,
+            check_invariants=False,
+        )
+    return grad.coalesce()
+
+
 def row_gradient(grad: torch.Tensor, who: str) -> tuple[torch.Tensor, torch.Tensor]:
     """The unique rows of a row-sparse COO gradient and their summed values.
 
@@ -64,7 +86,7 @@ def row_gradient(grad: torch.Tensor, who: str) -> tuple[torch.Tensor, torch.Tens
         RuntimeError: As `check_gradient_layout`.
     """
     check_gradient_layout(grad, who)
-    grad = grad.coalesce()
+    grad = coalesced(grad)
     return grad.indices()[0], grad.values()
 
 
@@ -135,7 +157,7 @@ def _norm(grads: list[torch.Tensor]) -> torch.Tensor:
         return torch.zeros(())
     norms = []
     for grad in grads:
-        values = grad.coalesce().values() if grad.is_sparse else grad
+        values = coalesced(grad).values() if grad.is_sparse else grad
         values = values.to(torch.promote_types(values.dtype, torch.float32))
         norms.append(torch.linalg.vector_norm(values))
     dtype = norms[0].dtype

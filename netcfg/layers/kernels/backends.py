@@ -9,9 +9,9 @@ Three primitives cover every sparse product of a training step (see `sparse_ops`
 - ``gather_dot(rows, columns, hidden, weight_rows, bias)``: for each entry,
   ``hidden[rows[e]] . weight_rows[columns[e]] (+ bias[columns[e]])``.
 
-The torch backend (the CPU path) uses operators (``EmbeddingBag`` weighted sums, which measured
-fastest on CPU, and row-wise gathers); the Triton backend launches the kernels of
-`triton_kernels`. The Triton backend runs on CUDA tensors, and on CPU tensors under the
+The torch backend (the CPU path) uses the operators that measured fastest on CPU:
+``EmbeddingBag`` weighted sums and ``torch.sparse.sampled_addmm``; the Triton backend
+launches the kernels of `triton_kernels`, on CUDA tensors, or on CPU tensors under the
 Triton interpreter (``TRITON_INTERPRET=1``), which is how the kernels are tested without
 a GPU.
 """
@@ -19,6 +19,7 @@ a GPU.
 from __future__ import annotations
 
 import os
+import warnings
 from functools import cache
 from types import ModuleType
 from typing import Protocol
@@ -32,9 +33,6 @@ __all__ = ["TRITON_SETTING", "Backend", "TorchBackend", "TritonBackend", "backen
 TRITON_SETTING = "NETCFG_TRITON"
 """Environment variable: ``auto`` (default: Triton on CUDA tensors when it is installed),
 ``1`` (always Triton; on CPU tensors this needs ``TRITON_INTERPRET=1``) or ``0`` (never)."""
-
-_GATHER_CHUNK = 1 << 20
-"""Most elements a CPU gather-dot materializes at once (entries x hidden width)."""
 
 
 class Backend(Protocol):
@@ -62,7 +60,7 @@ class Backend(Protocol):
 
 
 class TorchBackend:
-    """Torch operators on any device: EmbeddingBag weighted row sums, row-wise gathers."""
+    """Torch operators on any device: EmbeddingBag sums, sparse sampled products."""
 
     name = "torch"
 
@@ -99,28 +97,27 @@ class TorchBackend:
     ) -> Tensor:
         """Dots of ``hidden`` rows with gathered ``weight_rows``, entry by entry.
 
-        Long rows are done one example at a time (a matrix-vector product over the example's
-        gathered weight rows, which stay in cache); short rows in chunks of entries.
+        A sampled dense-dense product (``torch.sparse.sampled_addmm``) at the CSR pattern
+        ``(offsets, columns)``; ``rows`` is implied by the offsets.
         """
         dtype = torch.result_type(hidden, weight_rows)
-        hidden, weight_rows = hidden.to(dtype), weight_rows.to(dtype)
-        entries, width = columns.numel(), hidden.shape[1]
-        out = hidden.new_empty(entries)
-        batch = offsets.numel() - 1
-        if entries >= 32 * batch:
-            bounds = offsets.tolist()
-            for b in range(batch):
-                start, end = bounds[b], bounds[b + 1]
-                if end > start:
-                    out[start:end] = weight_rows.index_select(0, columns[start:end]) @ hidden[b]
+        batch, width = hidden.shape
+        if columns.numel() == 0 or width == 0:
+            out = hidden.new_zeros(columns.numel(), dtype=dtype)
         else:
-            step = max(1, _GATHER_CHUNK // max(width, 1))
-            for start in range(0, entries, step):
-                part = slice(start, start + step)
-                pairs = hidden.index_select(0, rows[part]) * weight_rows.index_select(
-                    0, columns[part]
+            with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+                warnings.simplefilter("ignore", UserWarning)
+                pattern = torch.sparse_csr_tensor(
+                    offsets,
+                    columns,
+                    hidden.new_zeros(columns.numel(), dtype=dtype),
+                    (batch, weight_rows.shape[0]),
+                    check_invariants=False,
                 )
-                out[part] = pairs.sum(1)
+            product = torch.sparse.sampled_addmm(
+                pattern, hidden.to(dtype), weight_rows.to(dtype).t(), beta=0.0
+            )
+            out = product.values()
         return out if bias is None else out + bias.to(dtype).index_select(0, columns)
 
 

@@ -18,13 +18,15 @@ atomic adds instead, which skips one gather but can change the last bits from ru
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from netcfg.layers.kernels.backends import Backend, backend_for
 
-__all__ = ["row_ids", "row_sparse_sum", "sampled_matmul", "sparse_matmul"]
+__all__ = ["KeyGroups", "row_ids", "row_sparse_sum", "sampled_matmul", "sparse_matmul"]
 
 
 def row_ids(offsets: Tensor, entries: int) -> Tensor:
@@ -34,54 +36,81 @@ def row_ids(offsets: Tensor, entries: int) -> Tensor:
     return torch.repeat_interleave(rows, counts, output_size=entries)
 
 
+@dataclass(frozen=True)
+class KeyGroups:
+    """Entries grouped by key (a column): the distinct keys and where their entries are.
+
+    Attributes:
+        unique: the distinct keys, increasing, [K].
+        counts: entries per key, [K].
+        offsets: group ``k`` is ``order[offsets[k]:offsets[k + 1]]``, [K + 1].
+        order: the entries sorted by key (stable), [E].
+    """
+
+    unique: Tensor
+    counts: Tensor
+    offsets: Tensor
+    order: Tensor
+
+    @classmethod
+    def of(cls, keys: Tensor) -> KeyGroups:
+        """Group the entries of ``keys`` (one sort)."""
+        sorted_keys, order = torch.sort(keys, stable=True)
+        unique, counts = torch.unique_consecutive(sorted_keys, return_counts=True)
+        offsets = torch.zeros(unique.numel() + 1, dtype=torch.int64, device=keys.device)
+        torch.cumsum(counts, 0, out=offsets[1:])
+        return cls(unique, counts, offsets, order)
+
+    def group_of_entries(self) -> Tensor:
+        """The group of each entry, in the original entry order, [E]."""
+        group = torch.empty_like(self.order)
+        group[self.order] = torch.repeat_interleave(
+            torch.arange(self.unique.numel(), device=self.order.device),
+            self.counts,
+            output_size=self.order.numel(),
+        )
+        return group
+
+    def sparse(self, values: Tensor, num_rows: int) -> Tensor:
+        """A coalesced row-sparse COO tensor with ``values[k]`` at row ``unique[k]``."""
+        return torch.sparse_coo_tensor(
+            self.unique.unsqueeze(0),
+            values,
+            (num_rows, *values.shape[1:]),
+            is_coalesced=True,
+            check_invariants=False,
+        )
+
+
 def row_sparse_sum(
     backend: Backend,
-    keys: Tensor,
+    groups: KeyGroups,
     sources: Tensor,
     coefficients: Tensor,
     matrix: Tensor,
     num_rows: int,
 ) -> Tensor:
-    """``G[k] = sum over entries e with keys[e] == k of coefficients[e] * matrix[sources[e]]``.
+    """``G[k] = sum over entries e of key k of coefficients[e] * matrix[sources[e]]``.
 
     Returns:
         A coalesced row-sparse COO tensor [num_rows, matrix width] holding only the keys
         that occur.
     """
-    width = matrix.shape[1]
-    unique, group, offsets, order = _groups(keys)
-    if torch.are_deterministic_algorithms_enabled() or backend.name != "triton":
-        values = backend.segment_sum(offsets, sources[order], coefficients[order], matrix)
+    if backend.name == "triton" and not torch.are_deterministic_algorithms_enabled():
+        values = backend.scatter_sum(
+            groups.group_of_entries(), sources, coefficients, matrix, groups.unique.numel()
+        )
     else:
-        values = backend.scatter_sum(group, sources, coefficients, matrix, unique.numel())
-    return torch.sparse_coo_tensor(
-        unique.unsqueeze(0),
-        values.to(matrix.dtype),
-        (num_rows, width),
-        is_coalesced=True,
-        check_invariants=False,
-    )
+        order = groups.order
+        values = backend.segment_sum(groups.offsets, sources[order], coefficients[order], matrix)
+    return groups.sparse(values.to(matrix.dtype), num_rows)
 
 
-def _groups(keys: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The distinct keys (sorted), the group of each entry, group offsets and sort order."""
-    sorted_keys, order = torch.sort(keys, stable=True)
-    unique, counts = torch.unique_consecutive(sorted_keys, return_counts=True)
-    offsets = torch.zeros(unique.numel() + 1, dtype=torch.int64, device=keys.device)
-    torch.cumsum(counts, 0, out=offsets[1:])
-    group = torch.empty_like(keys)
-    group[order] = torch.repeat_interleave(
-        torch.arange(unique.numel(), device=keys.device), counts, output_size=keys.numel()
-    )
-    return unique, group, offsets, order
-
-
-def _bias_gradient(grad: Tensor, columns: Tensor, num_rows: int) -> Tensor:
-    unique, group, _, _ = _groups(columns)
-    values = grad.new_zeros(unique.numel()).index_add_(0, group, grad)
-    return torch.sparse_coo_tensor(
-        unique.unsqueeze(0), values, (num_rows,), is_coalesced=True, check_invariants=False
-    )
+def _bias_gradient(grad: Tensor, groups: KeyGroups, num_rows: int) -> Tensor:
+    if grad.numel() == 0:
+        return groups.sparse(grad.new_zeros(0), num_rows)
+    values = torch.segment_reduce(grad[groups.order], "sum", lengths=groups.counts)
+    return groups.sparse(values, num_rows)
 
 
 class _SparseMatmul(torch.autograd.Function):
@@ -102,7 +131,7 @@ class _SparseMatmul(torch.autograd.Function):
         grad_weight = grad_values = None
         if ctx.needs_input_grad[0]:
             grad_weight = row_sparse_sum(
-                backend, indices, rows, values, grad_out.contiguous(), weight.shape[0]
+                backend, KeyGroups.of(indices), rows, values, grad_out.contiguous(), len(weight)
             ).to(weight.dtype)
             if not ctx.sparse_grad:
                 grad_weight = grad_weight.to_dense()
@@ -114,12 +143,14 @@ class _SparseMatmul(torch.autograd.Function):
 
 class _SampledMatmul(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, hidden, weight, bias, offsets, columns, sparse_grad):
+    def forward(ctx, hidden, weight, bias, offsets, columns, sparse_grad, known):
         backend = backend_for(weight)
         rows = row_ids(offsets, columns.numel())
         ctx.save_for_backward(hidden, weight, offsets, rows, columns)
         ctx.backend, ctx.sparse_grad = backend, sparse_grad
         ctx.bias_rows = None if bias is None else bias.shape[0]
+        if known is not None:
+            return known.detach().clone()
         out = backend.gather_dot(rows, columns, hidden, weight, bias, offsets)
         return out.to(torch.result_type(hidden, weight))
 
@@ -132,16 +163,18 @@ class _SampledMatmul(torch.autograd.Function):
         grad_hidden = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
             grad_hidden = backend.segment_sum(offsets, columns, grad, weight).to(hidden.dtype)
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            groups = KeyGroups.of(columns)
         if ctx.needs_input_grad[1]:
             grad_weight = row_sparse_sum(
-                backend, columns, rows, grad, hidden.contiguous(), weight.shape[0]
+                backend, groups, rows, grad, hidden.contiguous(), weight.shape[0]
             ).to(weight.dtype)
         if ctx.needs_input_grad[2]:
-            grad_bias = _bias_gradient(grad, columns, ctx.bias_rows)
+            grad_bias = _bias_gradient(grad, groups, ctx.bias_rows)
         if not ctx.sparse_grad:
             grad_weight = None if grad_weight is None else grad_weight.to_dense()
             grad_bias = None if grad_bias is None else grad_bias.to_dense()
-        return grad_hidden, grad_weight, grad_bias, None, None, None
+        return grad_hidden, grad_weight, grad_bias, None, None, None, None
 
 
 def sparse_matmul(
@@ -180,6 +213,7 @@ def sampled_matmul(
     columns: Tensor,
     *,
     sparse_grad: bool = True,
+    known: Tensor | None = None,
 ) -> Tensor:
     """``hidden @ weight.T + bias`` at the entries of a CSR pattern only.
 
@@ -190,6 +224,8 @@ def sampled_matmul(
         offsets: int64 [B + 1] row pointer of the entries.
         columns: int64 [E] output unit of each entry, in ``[0, N)``.
         sparse_grad: give ``weight`` and ``bias`` row-sparse COO gradients (else dense).
+        known: the result, when it is already at hand (gathered from a dense product
+            computed without gradient): only the sparse backward is then added.
 
     Returns:
         [E]: entry ``e`` of row ``b`` is ``hidden[b] . weight[columns[e]] + bias[columns[e]]``.
@@ -199,4 +235,4 @@ def sampled_matmul(
         >>> sampled_matmul(h, w, None, torch.tensor([0, 2]), torch.tensor([2, 0]))
         tensor([9., 1.])
     """
-    return _SampledMatmul.apply(hidden, weight, bias, offsets, columns, sparse_grad)
+    return _SampledMatmul.apply(hidden, weight, bias, offsets, columns, sparse_grad, known)
