@@ -66,8 +66,15 @@ class SparseBatch:
         """The same sparsity pattern with other values."""
         return SparseBatch(self.offsets, self.indices, values, self.num_columns)
 
-    def to_dense(self, dtype: torch.dtype = torch.float32) -> Tensor:
-        """A dense [batch, num_columns] tensor (duplicate entries in a row are summed)."""
+    def to_dense(self, dtype: torch.dtype | None = None) -> Tensor:
+        """A dense [batch, num_columns] tensor (duplicate entries in a row are summed).
+
+        Args:
+            dtype: the result's dtype; default that of the values (float32 for indicator
+                data).
+        """
+        if dtype is None:
+            dtype = self.values.dtype if self.values is not None else torch.float32
         dense = torch.zeros(self.batch_size, self.num_columns, dtype=dtype, device=self.device)
         dense.index_put_(
             (self.row_ids(), self.indices), self.values_or_ones(dtype), accumulate=True

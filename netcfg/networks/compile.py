@@ -148,21 +148,42 @@ def _forced_sparse_outputs(
             continue
         if layer.Kind is not LayerKind.Output:
             continue
-        path = ("Layers", index, "Compute")
-        why = None
-        if not network.sampled(layer.Name):
-            why = (
-                f"the {spec.ErrorFunction.value} loss reads every output unit; only "
-                "MaskedMSE, and L1, L2, L2Hinge, Hinge or Sigmoid cross entropies on a "
-                "DataSet with SparseIgnoreZero, read just the stored targets"
-            )
-        elif any(built[s].shape.sparse for s in layer.Source):
-            why = "a source of the layer is a sparse Input; entries are computed from dense sources"
+        why = _why_not_sampled(spec, network, built, layer)
         if why:
             issues.append(
-                Issue(path, f"layer '{layer.Name}': Compute \"Sparse\" cannot apply: {why}")
+                Issue(
+                    ("Layers", index, "Compute"),
+                    f"layer '{layer.Name}': Compute \"Sparse\" cannot apply: {why}",
+                )
             )
     return issues
+
+
+def _why_not_sampled(spec: ModelSpec, network: Network, built: Mapping[str, Built], layer) -> str:
+    module = network.layers[layer.Name]
+    if not hasattr(module, "sample"):
+        return f"a {layer.Type.value} layer is always computed whole"
+    if not network.losses[layer.Name].observed_only:
+        return (
+            f"the {spec.ErrorFunction.value} loss reads every output unit; only "
+            "MaskedMSE, and L1, L2, L2Hinge, Hinge or Sigmoid cross entropies on a DataSet "
+            "with SparseIgnoreZero, read just the stored targets"
+        )
+    readers = [other.Name for other in spec.Layers if layer.Name in getattr(other, "Source", ())]
+    readers += [other.Name for other in spec.Layers if layer.Name in getattr(other, "Skip", ())]
+    if readers:
+        return f"layer '{readers[0]}' reads all of its outputs"
+    if getattr(layer, "DeltaNorm", 0):
+        return "DeltaNorm clips each example's whole gradient"
+    for source in layer.Source:
+        source_spec = spec.layer(source)
+        always_dense = getattr(source_spec, "Compute", None) is ComputeMode.Dense
+        if built[source].shape.sparse and not always_dense:
+            return (
+                f"its source '{source}' is a sparse Input; entries are computed from dense "
+                'sources (set "Compute": "Dense" on the Input)'
+            )
+    return ""
 
 
 def _shared(
