@@ -322,18 +322,8 @@ def test_sparse_matmul_non_contiguous_weight(backend):
     assert_matches(grad_values, expected_values, backend)
 
 
-def test_sparse_matmul_more_entries_than_dense_cells(backend, request):
+def test_sparse_matmul_more_entries_than_dense_cells(backend):
     """Duplicates can make E exceed B * N; the op must still work (one row, N = 3, E = 5)."""
-    if backend == "torch":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=RuntimeError,
-                reason="TorchBackend.gather_dot (torch.sparse.sampled_addmm) raises "
-                "'torch.copy_: only sparse compressed tensors with the same number of "
-                "specified elements are supported' when E > B * N",
-            )
-        )
     offsets = torch.tensor([0, 5], device=DEVICE)
     columns = torch.tensor([2, 0, 2, 2, 1], device=DEVICE)
     values = randn(5, seed=24)
@@ -485,18 +475,8 @@ def _no_gather_dot(*args, **kwargs):
     raise AssertionError("gather_dot called although the forward values were given")
 
 
-def test_sampled_matmul_more_entries_than_dense_cells(backend, request):
+def test_sampled_matmul_more_entries_than_dense_cells(backend):
     """Entries may repeat a column; with E > B * N (one row, N = 2, E = 3) the op must work."""
-    if backend == "torch":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=RuntimeError,
-                reason="TorchBackend.gather_dot (torch.sparse.sampled_addmm) raises "
-                "'torch.copy_: only sparse compressed tensors with the same number of "
-                "specified elements are supported' when E > B * N",
-            )
-        )
     offsets = torch.tensor([0, 3], device=DEVICE)
     columns = torch.tensor([1, 0, 1], device=DEVICE)
     hidden, weight, bias = randn(1, 4, seed=61), randn(2, 4, seed=62), randn(2, seed=63)

@@ -101,24 +101,36 @@ class TorchBackend:
         ``(offsets, columns)``; ``rows`` is implied by the offsets.
         """
         dtype = torch.result_type(hidden, weight_rows)
+        hidden, weight_rows = hidden.to(dtype), weight_rows.to(dtype)
         batch, width = hidden.shape
-        if columns.numel() == 0 or width == 0:
-            out = hidden.new_zeros(columns.numel(), dtype=dtype)
+        entries = columns.numel()
+        if entries == 0 or width == 0:
+            out = hidden.new_zeros(entries)
+        elif entries > batch * weight_rows.shape[0]:
+            # sampled_addmm refuses more entries than cells (a row repeating a column)
+            out = _chunked_dots(rows, columns, hidden, weight_rows)
         else:
             with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
                 warnings.simplefilter("ignore", UserWarning)
                 pattern = torch.sparse_csr_tensor(
                     offsets,
                     columns,
-                    hidden.new_zeros(columns.numel(), dtype=dtype),
+                    hidden.new_zeros(entries),
                     (batch, weight_rows.shape[0]),
                     check_invariants=False,
                 )
-            product = torch.sparse.sampled_addmm(
-                pattern, hidden.to(dtype), weight_rows.to(dtype).t(), beta=0.0
-            )
-            out = product.values()
+            out = torch.sparse.sampled_addmm(pattern, hidden, weight_rows.t(), beta=0.0).values()
         return out if bias is None else out + bias.to(dtype).index_select(0, columns)
+
+
+def _chunked_dots(rows: Tensor, columns: Tensor, hidden: Tensor, weight_rows: Tensor) -> Tensor:
+    out = hidden.new_empty(columns.numel())
+    step = max(1, (1 << 20) // hidden.shape[1])
+    for start in range(0, columns.numel(), step):
+        part = slice(start, start + step)
+        pairs = hidden.index_select(0, rows[part]) * weight_rows.index_select(0, columns[part])
+        out[part] = pairs.sum(1)
+    return out
 
 
 class TritonBackend:
