@@ -23,11 +23,16 @@ otherwise). Cases:
   items.
 
 Printed as JSON lines, one per case: the median step time of each implementation (ms),
-``speedup`` (dense / netcfg), and memory in MiB: ``peak_rss`` (the process's peak resident
-memory), ``model_rss`` (resident after building the model, optimizer and data, before
-the first step) and ``step_memory`` (``peak_rss - model_rss``: what the steps add).
+``speedup`` (dense / netcfg), and memory in MiB: ``model_rss`` (resident after building
+the model, optimizer and data, before the first step), ``peak_rss`` (the process's peak
+resident memory during the steps, counted from there: Linux's VmHWM, reset after the
+set-up) and ``step_memory`` (``peak_rss - model_rss``: what the steps add to the model).
 
-Usage: ``python bench/sparse.py [--cases netflix,sweep] [--steps 5] [--optimizer SGD]``.
+Each implementation runs in ``--repeats`` processes (alternating with the other's, so that
+a slow spell of the machine hits both); the medians over the processes are printed.
+
+Usage: ``python bench/sparse.py [--cases netflix,sweep] [--steps 10] [--repeats 3]
+[--optimizer SGD]``.
 """
 
 from __future__ import annotations
@@ -65,17 +70,21 @@ def make_batches(items: int, per_row: int, count: int, seed: int = 0) -> list[Sp
     g = torch.Generator().manual_seed(seed)
     batches = []
     for _ in range(count):
-        keys = torch.rand(BATCH, items, generator=g) if items <= 50_000 else None
-        if keys is not None:
-            columns = keys.topk(per_row, dim=1).indices.sort(dim=1).values
-        else:  # rows of distinct items without a [B, items] temporary
-            columns = torch.stack(
-                [torch.randperm(items, generator=g)[:per_row].sort().values for _ in range(BATCH)]
-            )
+        columns = torch.stack([_distinct(items, per_row, g) for _ in range(BATCH)])
         values = torch.randint(1, 6, (BATCH * per_row,), generator=g).float()
         offsets = torch.arange(0, BATCH * per_row + 1, per_row)
         batches.append(SparseBatch(offsets, columns.flatten(), values, items))
     return batches
+
+
+def _distinct(items: int, count: int, g: torch.Generator) -> Tensor:
+    """``count`` distinct items, uniformly at random, sorted (no [items] temporary)."""
+    chosen = torch.unique(torch.randint(0, items, (2 * count,), generator=g))
+    while chosen.numel() < count:
+        more = torch.randint(0, items, (count,), generator=g)
+        chosen = torch.unique(torch.cat([chosen, more]))
+    keep = torch.randperm(chosen.numel(), generator=g)[:count]
+    return chosen[keep].sort().values
 
 
 # -------------------------------------------------------------------------- dense step
@@ -198,18 +207,33 @@ def _rss_mib() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _reset_peak() -> None:
+    """Restart the peak resident memory count (Linux: ``clear_refs`` 5 resets VmHWM)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def _peak_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker(case: dict) -> dict:
     """Time ``case['steps']`` steps (after 2 warm-up steps) of one implementation."""
     batches = make_batches(case["items"], case["per_row"], 2 + case["steps"])
     step = (dense_setup if case["impl"] == "dense" else netcfg_setup)(case)
     model_rss = _rss_mib()
+    _reset_peak()
     times = []
     for number, batch in enumerate(batches):
         start = time.perf_counter()
         step(batch)
         if number >= 2:
             times.append(time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mib()
     return {
         "step_ms": 1000 * statistics.median(times),
         "peak_rss": peak,
@@ -218,23 +242,30 @@ def worker(case: dict) -> dict:
     }
 
 
-def run_case(case: dict) -> dict:
-    """Both implementations of a case, each in a fresh subprocess; one JSON record."""
+def _run_worker(case: dict, impl: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps({**case, "impl": impl})],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_case(case: dict, repeats: int) -> dict:
+    """Both implementations of a case, each in fresh subprocesses, alternating ``repeats``
+    times (the median of the processes' figures is kept); one JSON record."""
     record = {k: case[k] for k in ("name", "items", "per_row", "refeed", "optimizer")}
     record["batch"] = BATCH
     record["layers"] = [case["items"], *case["hidden"], case["items"]]
-    for impl in ("dense", "netcfg"):
-        spec = json.dumps({**case, "impl": impl})
-        out = subprocess.run(
-            [sys.executable, __file__, "--worker", spec],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parents[1],
-        )
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        for key, value in result.items():
-            record[f"{impl}_{key}"] = round(value, 2)
+    runs = {"dense": [], "netcfg": []}
+    for _ in range(repeats):
+        for impl in runs:
+            runs[impl].append(_run_worker(case, impl))
+    for impl, results in runs.items():
+        for key in results[0]:
+            record[f"{impl}_{key}"] = round(statistics.median(r[key] for r in results), 2)
     record["speedup"] = round(record["dense_step_ms"] / record["netcfg_step_ms"], 2)
     record["peak_rss_ratio"] = round(record["netcfg_peak_rss"] / record["dense_peak_rss"], 3)
     record["step_memory_ratio"] = round(
@@ -258,15 +289,18 @@ def cases(names: list[str], steps: int, optimizer: str) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="netflix,sweep", help="netflix, sweep or both")
-    parser.add_argument("--steps", type=int, default=5, help="timed steps per case")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per case")
     parser.add_argument("--optimizer", default="SGD", choices=["SGD", "Momentum"])
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="processes per implementation and case"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
         return
     for case in cases(args.cases.split(","), args.steps, args.optimizer):
-        print(json.dumps(run_case(case)), flush=True)
+        print(json.dumps(run_case(case, args.repeats)), flush=True)
 
 
 if __name__ == "__main__":
