@@ -13,14 +13,15 @@ import traceback
 from collections.abc import Sequence
 
 from netcfg import __version__
-from netcfg.commands import data, evaluate, export, predict, render, schema, train, validate
+from netcfg.commands import data, evaluate, export, predict, render, schema, train, validate, zoo
 from netcfg.errors import NetcfgError
 
 __all__ = ["build_parser", "main"]
 
 EPILOG = """examples:
-  netcfg train zoo:quickstart --out runs/quickstart
-  netcfg predict runs/quickstart --top-k 10 --exclude-seen --out recs.tsv
+  netcfg zoo list
+  netcfg train zoo:quickstart --out runs/quickstart --save-as qs
+  netcfg predict zoo:qs --top-k 10 --exclude-seen --out recs.tsv
   netcfg validate model.json --data ratings.tsv
   netcfg data import ratings.csv --format movielens-20m -o data/ml-20m
   netcfg render model.yaml --set Layers.Hidden.N=256
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"netcfg {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (train, predict, evaluate, export, validate, render, schema, data):
+    for command in (train, predict, evaluate, export, validate, render, schema, data, zoo):
         command.add_parser(subparsers, [common])
     return parser
 

@@ -2,6 +2,7 @@
 
 Entries live in the repository's ``zoo/<name>/`` folders and are installed with the
 package (as the ``netcfg._zoo`` package data), so ``zoo:NAME`` works outside a checkout.
+Their model cards, config files and smoke overrides are read by ``netcfg.zoo_cards``.
 """
 
 from __future__ import annotations

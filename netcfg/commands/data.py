@@ -25,6 +25,7 @@ EPILOG = """examples:
       --binarize 4 --seed 0 -o data/ml-100k-implicit
   netcfg data synth --users 5000 --items 2000 --density 0.02 --seed 0 -o data/synth
   netcfg data fetch movielens-1m
+  netcfg data fetch movielens-100k --from ../shared/data/ml-100k
 """
 
 

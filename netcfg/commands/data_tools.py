@@ -26,10 +26,14 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    """Download (or find in the cache) a public dataset, import it, print where it is."""
-    from netcfg.data.fetch import fetch
+    """Download (or find in the cache, or seed it from a folder) a public dataset, import
+    it, print where it is."""
+    from netcfg.data.fetch import fetch, seed_cache
 
-    folder = fetch(args.name, cache=args.cache, force=args.force, progress=True)
+    if args.source is not None:
+        folder = seed_cache(args.name, args.source, cache=args.cache)
+    else:
+        folder = fetch(args.name, cache=args.cache, force=args.force, progress=True)
     print(format_info(dataset_info(load_dataset(folder))))
     print(f"dataset at {folder}")
     return 0
@@ -64,11 +68,18 @@ def add_parsers(commands, parents) -> None:
         help="download a public dataset",
         description="Download a MovieLens dataset from GroupLens into the cache ($NETCFG_DATA, "
         "default ~/.cache/netcfg), verify its checksum and import it. Without internet it "
-        "says where to put the file by hand.",
+        "says where to put the file by hand; --from DIR imports an extracted copy instead.",
     )
     fetch.add_argument(
         "name", help="movielens-100k, movielens-1m, movielens-20m or movielens-latest-small"
     )
     fetch.add_argument("--cache", help="cache folder (default $NETCFG_DATA or ~/.cache/netcfg)")
     fetch.add_argument("--force", action="store_true", help="download and import again")
+    fetch.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR",
+        help="no download: import from the archive's files extracted in DIR (e.g. "
+        "../shared/data/ml-100k), replacing what the cache holds",
+    )
     fetch.set_defaults(run=run_fetch)

@@ -14,6 +14,7 @@ EPILOG = """examples:
   netcfg train model.yaml --data ../shared/data/ml-100k/u1.base --out runs/u1
   netcfg train model.json --set Training.Epochs=50 --set Training.Optimizer.LearningRate=0.001
   netcfg train model.json --out runs/u1 --resume          # continue after a crash
+  netcfg train zoo:quickstart --save-as qs                # then: netcfg predict zoo:qs
   tensorboard --logdir runs/u1/events
 
 exit status: 0 trained, 2 bad config or data, 1 training diverged or another error
@@ -21,9 +22,13 @@ exit status: 0 trained, 2 bad config or data, 1 training diverged or another err
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, then print the final metrics and where the run is saved."""
+    """Train, then print the final metrics and where the run is saved; with ``--save-as``
+    check the name first, and register the run in the user zoo after training."""
+    from netcfg.inference.user_zoo import check_model_name, register_model
     from netcfg.trainers.train import train
 
+    if args.save_as is not None:
+        check_model_name(args.save_as)
     result = train(
         args.config,
         args.overrides,
@@ -43,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
         if metrics:
             print(f"{part:<11} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
     print(f"run saved in {result.run_dir}")
+    if args.save_as is not None:
+        path = register_model(result.run_dir, args.save_as)
+        print(f"registered zoo:{path.name} in {path}")
     return 0
 
 
@@ -71,6 +79,11 @@ def add_parser(subparsers, parents) -> None:
     parser.add_argument("--out", help="run directory (default runs/<name>-<date-time>)")
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
+    parser.add_argument(
+        "--save-as",
+        metavar="NAME",
+        help="after training, keep the model in your zoo of trained models as zoo:NAME",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

@@ -10,12 +10,16 @@ Nothing is downloaded when the dataset directory is already there, nor when the 
 is: an archive saved by hand under the path that the error message names is used as is
 (after its checksum is verified), which is how to fetch on a machine without internet.
 Downloads go to a temporary file that is renamed into place only once complete and
-verified, so a half-written archive never sits under its final name.
+verified, so a half-written archive never sits under its final name. `seed_cache` fills
+the cache from a copy of the archive's files already extracted on disk, with no archive
+at all.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -29,12 +33,12 @@ from netcfg.data.download import (
     published_md5,
 )
 from netcfg.data.importer import import_file
-from netcfg.data.spec import DataFormat, FetchName
+from netcfg.data.spec import DataFormat, FetchName, FoldName
 from netcfg.data.store import is_dataset, save_dataset
 from netcfg.errors import DataError
 from netcfg.spec_base import did_you_mean
 
-__all__ = ["DATASETS", "RemoteDataset", "cache_dir", "fetch"]
+__all__ = ["DATASETS", "RemoteDataset", "cache_dir", "fetch", "fold_files", "seed_cache"]
 
 _GROUPLENS = "https://files.grouplens.org/datasets/movielens"
 _LICENSE = (
@@ -172,7 +176,7 @@ def fetch(
     """
     key = _resolve(name)
     remote = DATASETS[key]
-    folder = Path(cache if cache is not None else cache_dir()).expanduser() / key.value
+    folder = _dataset_folder(key, cache)
     dataset = folder / "dataset"
     archive = folder / remote.archive
     if is_dataset(dataset) and not force:
@@ -213,6 +217,102 @@ def fetch(
         save_dataset(matrix, dataset)
         _extract_extras(archive, remote, folder, only_missing=False)
     return dataset
+
+
+def seed_cache(
+    name: FetchName | str, folder: Path | str, *, cache: Path | str | None = None
+) -> Path:
+    """Fill the cache for a public dataset from its files already extracted on disk.
+
+    ``folder`` holds what the archive's top folder holds (for MovieLens 100K, the
+    ``ml-100k/`` folder with ``u.data`` and the ``u1.base`` ... ``ub.test`` splits). The
+    ratings file is imported into ``<cache>/<name>/dataset`` and the extra members that
+    are present are copied beside it, replacing what the cache held, so `fetch` then
+    needs no internet.
+
+    Args:
+        name: which dataset (`FetchName` or its value).
+        folder: the extracted folder.
+        cache: the cache folder (default `cache_dir`).
+
+    Returns:
+        The dataset directory, as `fetch` returns it.
+
+    Raises:
+        DataError: unknown name; the folder lacks the ratings file; bad ratings; the cache
+            cannot be written.
+
+    Example:
+        >>> seed_cache("movielens-100k", "../shared/data/ml-100k")
+    """
+    key = _resolve(name)
+    remote = DATASETS[key]
+    source = Path(folder).expanduser()
+    ratings = source / _inside_top_folder(remote.member)
+    if not ratings.is_file():
+        raise DataError(
+            f"{ratings}: no such file; give the folder extracted from {remote.archive} "
+            f"(it holds {_inside_top_folder(remote.member)})"
+        )
+    target = _dataset_folder(key, cache)
+    with disk_errors(target):
+        _make_folder(target)
+        matrix = import_file(ratings, fmt=remote.format)
+        matrix.meta["source"] = {**matrix.meta.get("source", {}), "fetch": key.value}
+        save_dataset(matrix, target / "dataset")
+        for member in remote.extras:
+            original = source / _inside_top_folder(member)
+            if original.is_file():
+                _copy_file(original, target.joinpath(*PurePosixPath(member).parts))
+    return target / "dataset"
+
+
+def fold_files(fold: FoldName | str, *, cache: Path | str | None = None) -> tuple[Path, Path]:
+    """The training and test files of a canonical MovieLens 100K split (fetched if needed).
+
+    Args:
+        fold: ``u1`` ... ``u5``, ``ua`` or ``ub``.
+        cache: the cache folder (default `cache_dir`).
+
+    Returns:
+        ``(<cache>/movielens-100k/ml-100k/<fold>.base, .../<fold>.test)``.
+
+    Raises:
+        DataError: the dataset cannot be fetched, or the cache lacks the fold's files.
+    """
+    name = FoldName(fold).value
+    folder = fetch(FetchName.movielens_100k, cache=cache).parent / "ml-100k"
+    files = (folder / f"{name}.base", folder / f"{name}.test")
+    for path in files:
+        if not path.is_file():
+            raise DataError(
+                f"{path}: no such file in the cache; run 'netcfg data fetch movielens-100k "
+                "--force', or 'netcfg data fetch movielens-100k --from DIR' with DIR an "
+                "extracted ml-100k folder"
+            )
+    return files
+
+
+def _dataset_folder(key: FetchName, cache: Path | str | None) -> Path:
+    return Path(cache if cache is not None else cache_dir()).expanduser() / key.value
+
+
+def _inside_top_folder(member: str) -> str:
+    """A member's path below the archive's top folder (``ml-100k/u.data`` -> ``u.data``)."""
+    return str(PurePosixPath(*PurePosixPath(member).parts[1:]))
+
+
+def _copy_file(original: Path, target: Path) -> None:
+    """Copy a file via a temporary file beside ``target``, renamed once complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, part_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    part = Path(part_name)
+    try:
+        shutil.copyfile(original, part)
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _resolve(name: FetchName | str) -> FetchName:

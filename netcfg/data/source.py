@@ -3,8 +3,8 @@
 A source is a dataset or split directory, a raw file, a fetchable public dataset or a
 synthetic dataset (generated into the cache once). Values may be binarized or transformed
 and rare users or items dropped; a source that is not split yet is split by the given
-files (``Test``, ``Validation``) or ``Protocol``. The result is a `SplitSet` in the
-entry's orientation: user rows, or item rows for item-based models.
+files (``Test``, ``Validation``, or a MovieLens 100K ``Fold``) or ``Protocol``. The result
+is a `SplitSet` in the entry's orientation: user rows, or item rows for item-based models.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ def open_source(source: DataSourceSpec) -> SplitSet:
 
     A split directory gives its parts. Anything else gives one matrix, which is prepared
     (``Binarize``, ``Transform``, minimum counts) and split by the ``Test``/``Validation``
-    files or the ``Protocol``; without either it is all ``train``. ``Split`` then serves
-    one part alone as ``train``.
+    files or the ``Protocol``; without either it is all ``train``. A ``Fold`` of MovieLens
+    100K trains on ``<fold>.base`` and tests on ``<fold>.test``, as those two files would.
+    ``Split`` then serves one part alone as ``train``.
 
     Raises:
         DataError: a missing path, an unknown part, unreadable data.
@@ -69,6 +70,8 @@ def open_source(source: DataSourceSpec) -> SplitSet:
 
 
 def _base_path(source: DataSourceSpec) -> Path:
+    if source.Fold is not None:
+        return _fold_files(source)[0]
     if source.Fetch is not None:
         from netcfg.data.fetch import fetch
 
@@ -108,6 +111,8 @@ def _matrix(path: Path, source: DataSourceSpec) -> Interactions:
 
 
 def _format(source: DataSourceSpec) -> DataFormat:
+    if source.Fold is not None:
+        return DataFormat.movielens_100k
     return DataFormat.auto if source.Format is DataFormat.netcfg else source.Format
 
 
@@ -121,13 +126,27 @@ def _prepare(matrix: Interactions, source: DataSourceSpec) -> Interactions:
     )
 
 
+def _fold_files(source: DataSourceSpec) -> tuple[Path, Path]:
+    from netcfg.data.fetch import fold_files
+
+    return fold_files(source.Fold)
+
+
+def _evaluation_files(source: DataSourceSpec) -> dict[str, Path]:
+    """The given evaluation files by part name: ``Validation``/``Test``, or the fold's test."""
+    if source.Fold is not None:
+        return {"test": _fold_files(source)[1]}
+    return {
+        name: Path(path)
+        for name, path in (("validation", source.Validation), ("test", source.Test))
+        if path
+    }
+
+
 def _split(matrix: Interactions, source: DataSourceSpec) -> SplitSet:
-    if source.Test or source.Validation:
-        files = {
-            name: read_interactions(path, _format(source))
-            for name, path in (("validation", source.Validation), ("test", source.Test))
-            if path
-        }
+    given = _evaluation_files(source)
+    if given:
+        files = {name: read_interactions(path, _format(source)) for name, path in given.items()}
         split = splits.split_files(matrix, files)
         split.parts = {
             name: part if name == "train" else _prepare(part, source)

@@ -25,6 +25,7 @@ __all__ = [
     "DataSource",
     "DataSourceSpec",
     "FetchName",
+    "FoldName",
     "Orientation",
 ]
 
@@ -49,6 +50,21 @@ class FetchName(str, enum.Enum):
     movielens_1m = "movielens-1m"
     movielens_20m = "movielens-20m"
     movielens_latest_small = "movielens-latest-small"
+
+
+class FoldName(str, enum.Enum):
+    """The canonical splits shipped with MovieLens 100K (``u1.base``/``u1.test`` ...)."""
+
+    u1 = "u1"
+    u2 = "u2"
+    u3 = "u3"
+    u4 = "u4"
+    u5 = "u5"
+    ua = "ua"
+    ub = "ub"
+
+
+FoldNameType = spec_enum(FoldName, "Fold")
 
 
 class Orientation(str, enum.Enum):
@@ -204,6 +220,11 @@ class DataSourceSpec(SpecBase):
     Synthetic: SyntheticSpec | None = spec_field(
         None, description="A synthetic dataset, generated into the cache when missing."
     )
+    Fold: FoldNameType | None = spec_field(
+        None,
+        description="With Fetch movielens-100k: a canonical split (u1..u5, ua, ub), trained "
+        "on <fold>.base and tested on <fold>.test.",
+    )
     Format: DataFormatName = spec_field(
         DataFormat.auto, description="Format of raw files (default: guessed from the path)."
     )
@@ -245,6 +266,11 @@ class DataSourceSpec(SpecBase):
             raise spec_error("give exactly one of Path, Fetch and Synthetic")
         if self.Protocol is not None and (self.Test or self.Validation):
             raise spec_error("give either Test/Validation files or a Protocol, not both")
+        if self.Fold is not None:
+            if self.Fetch is not FetchName.movielens_100k:
+                raise spec_error("Fold needs Fetch: movielens-100k (its canonical splits)")
+            if self.Protocol is not None or self.Test or self.Validation:
+                raise spec_error("a Fold is already a split: give no Protocol, Test or Validation")
         return self
 
 

@@ -3,7 +3,9 @@
 The network sees each user's input row (their training interactions, or the fold-in part
 of a held-out user) and is scored on the part's targets: RMSE and MAE at the target
 entries for explicit ratings; for implicit feedback, top-K metrics over every item the
-user has not interacted with in the input. The trainer gives the metric names; the
+user has not interacted with in the target DataSet's input part (its training rows, or the
+fold-in rows), also when the Input layer reads it under another DataSet name (DSSTNE's
+``gl_input``/``gl_output``). The trainer gives the metric names; the
 network is an opaque module returning outputs and losses.
 """
 
@@ -83,6 +85,7 @@ class Evaluator:
         """The metrics of ``network`` on ``part`` (``validation`` or ``test``)."""
         inputs, targets = self.data.evaluation(part)
         target_name = self.data.targets[0]
+        seen = _seen(self.data, target_name, part)
         rows = np.flatnonzero(targets[target_name].row_counts() > 0)
         rating = RatingMetrics(clip=self.clip)
         ranked = [m for m in self.metrics if m.kind.ranked]
@@ -108,7 +111,7 @@ class Evaluator:
             count += len(chunk)
             scores = result.outputs[output]
             if ranking is not None:
-                ranking.update(scores, batch_out[target_name], batch_in.get(target_name))
+                ranking.update(scores, batch_out[target_name], seen.batch(chunk).to(self.device))
             if any(m.kind in (MetricKind.RMSE, MetricKind.MAE) for m in self.metrics):
                 rating.update(scores, batch_out[target_name])
         network.train(was_training)
@@ -120,6 +123,13 @@ class Evaluator:
 
 def _batches(matrices: Mapping[str, Interactions], rows: np.ndarray, device: torch.device):
     return {name: matrix.batch(rows).to(device) for name, matrix in matrices.items()}
+
+
+def _seen(data: RunData, target: str, part: str) -> Interactions:
+    """What the users of ``part`` interacted with before: the target DataSet's training rows
+    (or fold-in rows of held-out users), whether or not an Input layer reads that DataSet."""
+    parts = data.splits[target].parts
+    return parts.get(f"{part}_input", parts["train"])
 
 
 def _value_range(data: RunData) -> tuple[float, float] | None:

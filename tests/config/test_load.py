@@ -20,8 +20,8 @@ ALL_CONFIGS = sorted(
     for pattern in (
         "examples/**/*.json",
         "examples/**/*.yaml",
-        "zoo/*/*.json",
-        "zoo/*/*.yaml",
+        "zoo/*/model.json",
+        "zoo/*/model.yaml",
         "tests/fixtures/good/*",
     )
     for p in REPO.glob(pattern)

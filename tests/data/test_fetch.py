@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from netcfg.cli import main
 from netcfg.data import download as download_module
 from netcfg.data import fetch as fetch_module
-from netcfg.data.fetch import DATASETS, cache_dir, fetch
-from netcfg.data.spec import FetchName
+from netcfg.data.fetch import DATASETS, cache_dir, fetch, fold_files, seed_cache
+from netcfg.data.source import open_source
+from netcfg.data.spec import DataSourceSpec, FetchName
 from netcfg.data.store import is_dataset, load_dataset
 from netcfg.errors import DataError
 
@@ -286,3 +288,62 @@ def test_registry_is_complete():
     for remote in DATASETS.values():
         assert remote.url.startswith("https://files.grouplens.org/datasets/movielens/")
         assert remote.member.startswith(remote.archive.removesuffix(".zip") + "/")
+
+
+def test_seeded_cache_serves_the_canonical_folds_offline(tmp_path, monkeypatch):
+    if not (ML100K / "u.data").is_file():
+        pytest.skip(f"MovieLens 100K not found at {ML100K}")
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setenv("NETCFG_DATA", str(tmp_path))
+    dataset = seed_cache("movielens-100k", ML100K)
+    assert dataset == tmp_path / "movielens-100k" / "dataset"
+    assert load_dataset(dataset).nnz == 100_000
+    assert fetch("movielens-100k") == dataset
+    for name in ("u1", "u5"):
+        for part in ("base", "test"):
+            copied = tmp_path / "movielens-100k" / "ml-100k" / f"{name}.{part}"
+            assert copied.read_bytes() == (ML100K / f"{name}.{part}").read_bytes()
+    split = open_source(DataSourceSpec(Fetch="movielens-100k", Fold="u1"))
+    assert split.train.nnz == 80_000 and split.train.shape[0] == 943
+    # u1.test has 20,000 ratings; 32 are of items u1.base never rated, dropped as with Test
+    dropped = split.meta["dropped"]["test"]
+    assert split.parts["test"].nnz == 19_968 and dropped == {"unseen_users": 0, "unseen_items": 32}
+    assert split.parts["test"].nnz + dropped["unseen_items"] == 20_000
+    assert files_named(tmp_path, ".*") == []
+
+
+def test_seed_cache_needs_the_ratings_file(tmp_path):
+    (tmp_path / "ml-100k").mkdir()
+    with pytest.raises(DataError, match=r"ml-100k/u.data: no such file; give the folder extracted"):
+        seed_cache("movielens-100k", tmp_path / "ml-100k", cache=tmp_path / "cache")
+    with pytest.raises(DataError, match="did you mean 'movielens-1m'"):
+        seed_cache("movielens-1n", tmp_path, cache=tmp_path / "cache")
+
+
+def test_fold_files_missing_from_the_cache(tmp_path):
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    (folder / "u.data").write_text("1\t10\t5\t1\n2\t10\t3\t2\n")
+    seed_cache("movielens-100k", folder, cache=tmp_path / "cache")
+    missing = tmp_path / "cache" / "movielens-100k" / "ml-100k" / "u2.base"
+    with pytest.raises(DataError, match=f"{missing}: no such file in the cache"):
+        fold_files("u2", cache=tmp_path / "cache")
+
+
+def test_data_fetch_from_a_folder(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    (folder / "u.data").write_text("1\t10\t5\t1\n2\t10\t3\t2\n2\t20\t4\t3\n")
+    (folder / "u1.base").write_text("1\t10\t5\t1\n2\t10\t3\t2\n")
+    (folder / "u1.test").write_text("2\t20\t4\t3\n")
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    cache = tmp_path / "cache"
+    assert (
+        main(["data", "fetch", "movielens-100k", "--from", str(folder), "--cache", str(cache)]) == 0
+    )
+    assert capsys.readouterr().out.endswith(f"dataset at {cache / 'movielens-100k' / 'dataset'}\n")
+    assert load_dataset(cache / "movielens-100k" / "dataset").nnz == 3
+    assert fold_files("u1", cache=cache) == (
+        cache / "movielens-100k" / "ml-100k" / "u1.base",
+        cache / "movielens-100k" / "ml-100k" / "u1.test",
+    )
