@@ -19,7 +19,7 @@ from netcfg.layers.compute import ComputeMode, ComputeModeName, use_dense
 from netcfg.layers.registry import BuildContext, Built, Shape, register_layer
 from netcfg.spec_base import spec_error, spec_field
 
-__all__ = ["InputLayer", "InputLayerSpec", "build_input", "denoise"]
+__all__ = ["InputLayer", "InputLayerSpec", "build_input", "denoise", "l2_normalize_rows"]
 
 
 class InputLayerSpec(LayerSpecBase):
@@ -41,6 +41,11 @@ class InputLayerSpec(LayerSpecBase):
     )
     pDropout: float = spec_field(
         0.0, ge=0.0, lt=1.0, description="Dropout probability on a dense input (training only)."
+    )
+    Normalize: bool = spec_field(
+        False,
+        description="netcfg extension: scale each row to unit L2 norm before dropout or "
+        "denoising, in training and inference (as Mult-DAE and Mult-VAE do).",
     )
     Compute: ComputeModeName = spec_field(
         ComputeMode.Auto,
@@ -92,6 +97,22 @@ def denoise(batch: SparseBatch, p: float) -> SparseBatch:
     return SparseBatch(offsets, batch.indices[keep], values, batch.num_columns)
 
 
+def l2_normalize_rows(batch: SparseBatch) -> SparseBatch:
+    """Scale each row's stored values to unit L2 norm (empty rows stay empty).
+
+    Example:
+        >>> b = l2_normalize_rows(SparseBatch.from_dense(torch.tensor([[3.0, 4.0]])))
+        >>> b.values.tolist()
+        [0.6000000238418579, 0.800000011920929]
+    """
+    values = batch.values_or_ones(torch.float32 if batch.values is None else batch.values.dtype)
+    rows = batch.row_ids()
+    squares = torch.zeros(batch.batch_size, dtype=values.dtype, device=values.device)
+    squares.index_add_(0, rows, values.square())
+    scaled = values / squares.sqrt().clamp_min(1e-12)[rows]
+    return SparseBatch(batch.offsets, batch.indices, scaled, batch.num_columns)
+
+
 class InputLayer(nn.Module):
     """Passes a batch on, with dropout (dense) or denoising (sparse) in training mode.
 
@@ -99,6 +120,7 @@ class InputLayer(nn.Module):
         dropout: probability of dropping a unit of a dense input.
         denoising: probability of dropping a stored entry of a sparse input.
         compute: when a sparse batch is passed on dense (`use_dense`).
+        normalize: scale each row to unit L2 norm first (training and inference).
     """
 
     def __init__(
@@ -107,17 +129,23 @@ class InputLayer(nn.Module):
         dropout: float = 0.0,
         denoising: float = 0.0,
         compute: ComputeMode = ComputeMode.Auto,
+        normalize: bool = False,
     ):
         super().__init__()
         self.dropout = nn.Dropout(dropout) if dropout > 0 else None
         self.denoising = denoising
         self.compute = ComputeMode(compute)
+        self.normalize = normalize
 
     def forward(self, x: Tensor | SparseBatch) -> Tensor | SparseBatch:
         if isinstance(x, SparseBatch):
+            if self.normalize:
+                x = l2_normalize_rows(x)
             if self.training and self.denoising > 0:
                 x = denoise(x, self.denoising)
             return x.to_dense() if use_dense(x, self.compute) else x
+        if self.normalize:
+            x = nn.functional.normalize(x, dim=-1)
         if not self.training:
             return x
         if self.denoising > 0:
@@ -127,6 +155,8 @@ class InputLayer(nn.Module):
 
     def extra_repr(self) -> str:
         parts = [f"denoising={self.denoising}"] if self.denoising else []
+        if self.normalize:
+            parts.append("normalize=True")
         if self.compute is not ComputeMode.Auto:
             parts.append(f"compute={self.compute.value}")
         return ", ".join(parts)
@@ -136,5 +166,10 @@ class InputLayer(nn.Module):
 def build_input(spec: InputLayerSpec, ctx: BuildContext) -> Built:
     """Build an `InputLayer`; its shape is the resolved width, sparse if ``Sparse``."""
     denoising = ctx.model.Denoising.p if spec.Sparse else 0.0
-    module = InputLayer(dropout=spec.pDropout, denoising=denoising, compute=spec.Compute)
+    module = InputLayer(
+        dropout=spec.pDropout,
+        denoising=denoising,
+        compute=spec.Compute,
+        normalize=spec.Normalize,
+    )
     return Built(module, Shape(ctx.dims, sparse=spec.Sparse))

@@ -7,7 +7,7 @@ import torch
 
 from netcfg.data.batch import SparseBatch
 from netcfg.layers.compute import ComputeMode
-from netcfg.layers.input import InputLayer, denoise
+from netcfg.layers.input import InputLayer, denoise, l2_normalize_rows
 
 
 def sparse_input(batch: int = 300, cols: int = 200, density: float = 0.2, seed: int = 0):
@@ -210,3 +210,49 @@ def test_auto_switches_just_above_a_tenth():
     assert InputLayer()(eye) is eye
     two = SparseBatch.from_dense(torch.eye(10) + torch.eye(10).roll(1, 1))
     assert isinstance(InputLayer()(two), torch.Tensor)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_normalize_matches_dense_l2_normalization_sparse_and_dense(training):
+    dense, batch = sparse_input()
+    layer = InputLayer(normalize=True, compute=ComputeMode.Sparse).train(training)
+    expected = dense / dense.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    out = layer(batch)
+    assert isinstance(out, SparseBatch)
+    torch.testing.assert_close(out.to_dense(), expected)
+    torch.testing.assert_close(layer(dense), expected)
+    assert (out.to_dense()[::37] == 0).all()  # empty rows stay empty, no NaN
+
+
+def test_normalize_happens_before_denoising():
+    torch.manual_seed(0)
+    _, batch = sparse_input(batch=50, cols=40, density=0.5)
+    out = InputLayer(normalize=True, denoising=0.5, compute=ComputeMode.Sparse)(batch)
+    # every kept value is its normalized value scaled by 1 / (1 - p)
+    normalized = dict(
+        ((r, c), v) for r, row in enumerate(entries(l2_normalize_rows(batch))) for c, v in row
+    )
+    for r, row in enumerate(entries(out)):
+        for c, v in row:
+            assert v == pytest.approx(normalized[(r, c)] * 2.0)
+
+
+def test_normalize_is_a_config_key():
+    from netcfg import validate_config
+
+    spec = validate_config(
+        {
+            "Layers": [
+                {
+                    "Name": "In",
+                    "Kind": "Input",
+                    "N": 5,
+                    "DataSet": "x",
+                    "Sparse": True,
+                    "normalize": True,
+                },
+                {"Name": "Out", "Kind": "Output", "N": 5, "Source": "In", "DataSet": "x"},
+            ]
+        }
+    )
+    assert spec.layer("In").Normalize is True
