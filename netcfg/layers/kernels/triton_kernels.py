@@ -51,10 +51,22 @@ a ``torch.autograd.Function`` whose backward calls them again (see the module te
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 import triton
 import triton.language as tl
 from torch import Tensor
+
+from netcfg.layers.kernels.triton_checks import (
+    FLOAT_DTYPES,
+    INDEX_DTYPES,
+    check_device,
+    check_range,
+    check_tensor,
+    rows_ready,
+    should_check,
+)
 
 __all__ = [
     "INTERPRETED",
@@ -62,9 +74,6 @@ __all__ = [
     "segment_rows_sum",
     "segment_rows_sum_atomic",
 ]
-
-_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-_INDEX_DTYPES = (torch.int32, torch.int64)
 
 # Largest column block of the segmented sums, and the number of matrix elements one chunk tile
 # should hold (BLOCK_E = _TILE // BLOCK_H, clamped), which keeps the register tile at 2,048
@@ -203,70 +212,17 @@ INTERPRETED: bool = _KERNELS_INTERPRETED and _TRITON_INTERPRETED
 
 
 # --------------------------------------------------------------------------------------------
-# Validation helpers
+# Launch helpers
 # --------------------------------------------------------------------------------------------
 
 
-def _check_tensor(name: str, tensor: object, ndim: int, dtypes: tuple[torch.dtype, ...]) -> Tensor:
-    if not isinstance(tensor, Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
-    if tensor.dim() != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(tensor.shape)}")
-    if tensor.dtype not in dtypes:
-        allowed = ", ".join(str(d).removeprefix("torch.") for d in dtypes)
-        raise ValueError(f"{name} must have dtype in ({allowed}), got {tensor.dtype}")
-    return tensor
-
-
 def _check_device(named: dict[str, Tensor]) -> torch.device:
-    devices = {name: t.device for name, t in named.items()}
-    first_name, device = next(iter(devices.items()))
-    for name, other in devices.items():
-        if other != device:
-            raise ValueError(
-                f"all tensors must be on the same device: {first_name} is on {device} "
-                f"but {name} is on {other}"
-            )
-    if _KERNELS_INTERPRETED != _TRITON_INTERPRETED:
-        raise RuntimeError(
-            "TRITON_INTERPRET changed between importing triton (interpreter "
-            f"{'on' if _TRITON_INTERPRETED else 'off'}) and importing "
-            f"netcfg.layers.kernels.triton_kernels (interpreter "
-            f"{'on' if _KERNELS_INTERPRETED else 'off'}); set it before triton is first imported"
-        )
-    if device.type == "cpu":
-        if not INTERPRETED:
-            raise ValueError(
-                "the Triton kernels need CUDA tensors; got CPU tensors without the Triton "
-                "interpreter. Use the plain-torch CPU path, or set TRITON_INTERPRET=1 in the "
-                "environment before importing netcfg.layers.kernels.triton_kernels"
-            )
-    elif device.type != "cuda":
-        raise ValueError(f"the Triton kernels run on CUDA (or CPU when interpreted), got {device}")
-    return device
-
-
-def _rows_ready(tensor: Tensor) -> Tensor:
-    """Returns ``tensor`` with unit stride along its last dimension (a copy only if needed)."""
-    if tensor.dim() >= 1 and tensor.shape[-1] > 1 and tensor.stride(-1) != 1:
-        return tensor.contiguous()
-    return tensor
-
-
-def _check_range(name: str, indices: Tensor, upper: int, upper_name: str) -> None:
-    if indices.numel() == 0:
-        return
-    low = int(indices.min())
-    high = int(indices.max())
-    if low < 0 or high >= upper:
-        raise ValueError(
-            f"{name} must lie in [0, {upper_name}={upper}), got values in [{low}, {high}]"
-        )
-
-
-def _should_check(check_indices: bool | None, device: torch.device) -> bool:
-    # Value checks read the indices back to the host: free on CPU, a synchronisation on CUDA.
-    return device.type == "cpu" if check_indices is None else bool(check_indices)
+    return check_device(
+        named,
+        interpreted=INTERPRETED,
+        kernels_interpreted=_KERNELS_INTERPRETED,
+        triton_interpreted=_TRITON_INTERPRETED,
+    )
 
 
 def _block_h(h: int, maximum: int) -> int:
@@ -275,17 +231,7 @@ def _block_h(h: int, maximum: int) -> int:
 
 def _launch_device(device: torch.device):
     # Triton launches on the current CUDA device; make it the tensors' one.
-    if device.type == "cuda":
-        return torch.cuda.device(device)
-    return _NullContext()
-
-
-class _NullContext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    return torch.cuda.device(device) if device.type == "cuda" else nullcontext()
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,10 +271,10 @@ def segment_rows_sum(
     Raises:
         ValueError: on a wrong type, dtype, shape or device, or (when checked) bad index values.
     """
-    _check_tensor("segment_offsets", segment_offsets, 1, _INDEX_DTYPES)
-    _check_tensor("source_rows", source_rows, 1, _INDEX_DTYPES)
-    _check_tensor("coefficients", coefficients, 1, _FLOAT_DTYPES)
-    _check_tensor("matrix", matrix, 2, _FLOAT_DTYPES)
+    check_tensor("segment_offsets", segment_offsets, 1, INDEX_DTYPES)
+    check_tensor("source_rows", source_rows, 1, INDEX_DTYPES)
+    check_tensor("coefficients", coefficients, 1, FLOAT_DTYPES)
+    check_tensor("matrix", matrix, 2, FLOAT_DTYPES)
     if segment_offsets.numel() < 1:
         raise ValueError("segment_offsets must have at least one element (S + 1 with S >= 0)")
     n_entries = source_rows.numel()
@@ -346,7 +292,7 @@ def segment_rows_sum(
     )
     n_segments = segment_offsets.numel() - 1
     n_rows, width = matrix.shape
-    if _should_check(check_indices, device):
+    if should_check(check_indices, device):
         if int(segment_offsets[0]) != 0 or int(segment_offsets[-1]) != n_entries:
             raise ValueError(
                 f"segment_offsets must run from 0 to E={n_entries}, got "
@@ -354,12 +300,12 @@ def segment_rows_sum(
             )
         if n_segments > 0 and bool((segment_offsets[1:] < segment_offsets[:-1]).any()):
             raise ValueError("segment_offsets must be non-decreasing")
-        _check_range("source_rows", source_rows, n_rows, "R")
+        check_range("source_rows", source_rows, n_rows, "R")
 
     if n_segments == 0 or width == 0 or n_entries == 0:
         return torch.zeros((n_segments, width), dtype=torch.float32, device=device)
 
-    matrix = _rows_ready(matrix)
+    matrix = rows_ready(matrix)
     segment_offsets = segment_offsets.contiguous()
     source_rows = source_rows.contiguous()
     coefficients = coefficients.contiguous()
@@ -416,10 +362,10 @@ def segment_rows_sum_atomic(
     Raises:
         ValueError: on a wrong type, dtype, shape or device, or (when checked) bad index values.
     """
-    _check_tensor("destination_rows", destination_rows, 1, _INDEX_DTYPES)
-    _check_tensor("source_rows", source_rows, 1, _INDEX_DTYPES)
-    _check_tensor("coefficients", coefficients, 1, _FLOAT_DTYPES)
-    _check_tensor("matrix", matrix, 2, _FLOAT_DTYPES)
+    check_tensor("destination_rows", destination_rows, 1, INDEX_DTYPES)
+    check_tensor("source_rows", source_rows, 1, INDEX_DTYPES)
+    check_tensor("coefficients", coefficients, 1, FLOAT_DTYPES)
+    check_tensor("matrix", matrix, 2, FLOAT_DTYPES)
     if isinstance(n_destinations, bool) or not isinstance(n_destinations, int):
         raise ValueError(f"n_destinations must be an int, got {type(n_destinations).__name__}")
     if n_destinations < 0:
@@ -439,15 +385,15 @@ def segment_rows_sum_atomic(
         }
     )
     n_rows, width = matrix.shape
-    if _should_check(check_indices, device):
-        _check_range("destination_rows", destination_rows, n_destinations, "n_destinations")
-        _check_range("source_rows", source_rows, n_rows, "R")
+    if should_check(check_indices, device):
+        check_range("destination_rows", destination_rows, n_destinations, "n_destinations")
+        check_range("source_rows", source_rows, n_rows, "R")
 
     out = torch.zeros((n_destinations, width), dtype=torch.float32, device=device)
     if n_entries == 0 or width == 0 or n_destinations == 0:
         return out
 
-    matrix = _rows_ready(matrix)
+    matrix = rows_ready(matrix)
     destination_rows = destination_rows.contiguous()
     source_rows = source_rows.contiguous()
     coefficients = coefficients.contiguous()
@@ -501,13 +447,13 @@ def gather_dot(
     Raises:
         ValueError: on a wrong type, dtype, shape or device, or (when checked) bad index values.
     """
-    _check_tensor("row_ids", row_ids, 1, _INDEX_DTYPES)
-    _check_tensor("columns", columns, 1, _INDEX_DTYPES)
-    _check_tensor("hidden", hidden, 2, _FLOAT_DTYPES)
-    _check_tensor("weight_rows", weight_rows, 2, _FLOAT_DTYPES)
+    check_tensor("row_ids", row_ids, 1, INDEX_DTYPES)
+    check_tensor("columns", columns, 1, INDEX_DTYPES)
+    check_tensor("hidden", hidden, 2, FLOAT_DTYPES)
+    check_tensor("weight_rows", weight_rows, 2, FLOAT_DTYPES)
     named = {"row_ids": row_ids, "columns": columns, "hidden": hidden, "weight_rows": weight_rows}
     if bias is not None:
-        _check_tensor("bias", bias, 1, _FLOAT_DTYPES)
+        check_tensor("bias", bias, 1, FLOAT_DTYPES)
         named["bias"] = bias
     n_entries = row_ids.numel()
     if columns.numel() != n_entries:
@@ -523,9 +469,9 @@ def gather_dot(
     if bias is not None and bias.numel() != n_columns:
         raise ValueError(f"bias must have N={n_columns} elements, got {bias.numel()}")
     device = _check_device(named)
-    if _should_check(check_indices, device):
-        _check_range("row_ids", row_ids, hidden.shape[0], "B")
-        _check_range("columns", columns, n_columns, "N")
+    if should_check(check_indices, device):
+        check_range("row_ids", row_ids, hidden.shape[0], "B")
+        check_range("columns", columns, n_columns, "N")
 
     if n_entries == 0:
         return torch.zeros(0, dtype=torch.float32, device=device)
@@ -534,8 +480,8 @@ def gather_dot(
             return torch.zeros(n_entries, dtype=torch.float32, device=device)
         return bias[columns].to(torch.float32)
 
-    hidden = _rows_ready(hidden)
-    weight_rows = _rows_ready(weight_rows)
+    hidden = rows_ready(hidden)
+    weight_rows = rows_ready(weight_rows)
     row_ids = row_ids.contiguous()
     columns = columns.contiguous()
     width = hidden.shape[1]
