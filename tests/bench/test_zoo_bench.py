@@ -9,26 +9,12 @@ import json
 import pytest
 import zoo_ml100k
 from baselines import tune_ease
-from helpers import ML100K
+from helpers import ML100K, two_tower_layers
 
 from netcfg.zoo_cards import parse_card
 
 SPARSE = {"Kind": "Input", "N": "auto", "Sparse": True}
-TWO_TOWER = [
-    {"Name": "User", **SPARSE, "DataSet": "user"},
-    {"Name": "Item", **SPARSE, "DataSet": "item"},
-    {"Name": "UserTower", "Source": "User", "N": 8, "Activation": "Tanh"},
-    {"Name": "ItemTower", "Source": "Item", "N": 8, "Activation": "Tanh"},
-    {
-        "Name": "Score",
-        "Kind": "Output",
-        "Type": "Pooling",
-        "Function": "DotProduct",
-        "Source": ["UserTower", "ItemTower"],
-        "Activation": "Sigmoid",
-        "DataSet": "clicked",
-    },
-]
+TWO_TOWER = two_tower_layers(8)
 
 
 def autoencoder(loss: str, activation: str, source: dict) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from helpers import two_tower_layers
 from pairs import pair_datasets, pair_scores, save_pairs
 
 from netcfg import compile_network, validate_config
@@ -12,24 +13,7 @@ from netcfg.data.ids import IdIndex
 from netcfg.data.interactions import Interactions
 from netcfg.data.store import load_dataset
 
-TWO_TOWER = {
-    "ErrorFunction": "CrossEntropy",
-    "Layers": [
-        {"Name": "User", "Kind": "Input", "N": "auto", "DataSet": "user", "Sparse": True},
-        {"Name": "Item", "Kind": "Input", "N": "auto", "DataSet": "item", "Sparse": True},
-        {"Name": "UserTower", "Source": "User", "N": 4, "Activation": "Tanh"},
-        {"Name": "ItemTower", "Source": "Item", "N": 4, "Activation": "Tanh"},
-        {
-            "Name": "Score",
-            "Kind": "Output",
-            "Type": "Pooling",
-            "Function": "DotProduct",
-            "Source": ["UserTower", "ItemTower"],
-            "Activation": "Sigmoid",
-            "DataSet": "clicked",
-        },
-    ],
-}
+TWO_TOWER = {"ErrorFunction": "CrossEntropy", "Layers": two_tower_layers(4)}
 
 
 def positives() -> Interactions:
