@@ -23,16 +23,24 @@ otherwise). Cases:
   items.
 
 Printed as JSON lines, one per case: the median step time of each implementation (ms),
-``speedup`` (dense / netcfg), and memory in MiB: ``model_rss`` (resident after building
-the model, optimizer and data, before the first step), ``peak_rss`` (the process's peak
+``speedup`` (dense / netcfg), and memory in MiB: ``model_memory`` (resident after building
+the model, optimizer and data, before the first step), ``peak_memory`` (the process's peak
 resident memory during the steps, counted from there: Linux's VmHWM, reset after the
-set-up) and ``step_memory`` (``peak_rss - model_rss``: what the steps add to the model).
+set-up) and ``step_memory`` (``peak_memory - model_memory``: what the steps add to the
+model).
 
 Each implementation runs in ``--repeats`` processes (alternating with the other's, so that
 a slow spell of the machine hits both); the medians over the processes are printed.
 
+With ``--device cuda`` both run on the GPU: each step starts from the CPU batch (moved to
+the GPU inside the step, as a training loop does) and ends with a synchronisation; memory
+is then CUDA memory (``model`` = allocated after the set-up, ``peak`` = the allocator's
+peak during the steps), and a third implementation, ``netcfg_torch``, runs netcfg with
+its plain-torch kernels (``NETCFG_TRITON=0``) so that the Triton kernels are measured
+against torch's own operators (``triton_speedup`` = netcfg_torch / netcfg).
+
 Usage: ``python bench/sparse.py [--cases netflix,sweep] [--steps 10] [--repeats 3]
-[--optimizer SGD]``.
+[--optimizer SGD] [--device cpu|cuda]``.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ from torch import Tensor, nn
 
 from netcfg import compile_network, validate_config
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.kernels.backends import TRITON_SETTING
 from netcfg.networks.network import OutputMode
 from netcfg.trainers.loop import GRAD_NORM_INTERVAL, refeed_step, update
 from netcfg.trainers.optimizers import create_optimizer
@@ -122,9 +131,9 @@ def masked_mse(outputs: Tensor, targets: Tensor) -> Tensor:
     return loss / mask.sum().clamp(min=1)
 
 
-def dense_step(model, optimizer, batch: SparseBatch, refeed: int) -> None:
-    """One step of DeepRecommender's ``run.py`` training loop."""
-    inputs = batch.to_dense()
+def dense_step(model, optimizer, batch: SparseBatch, refeed: int, device: torch.device) -> None:
+    """One step of DeepRecommender's ``run.py`` training loop (``mb.cuda().to_dense()``)."""
+    inputs = batch.to(device).to_dense()
     optimizer.zero_grad()
     outputs = model(inputs)
     masked_mse(outputs, inputs).backward()
@@ -137,14 +146,14 @@ def dense_step(model, optimizer, batch: SparseBatch, refeed: int) -> None:
         optimizer.step()
 
 
-def dense_setup(case: dict):
+def dense_setup(case: dict, device: torch.device):
     torch.manual_seed(0)
-    model = DenseAutoEncoder(case["items"], case["hidden"], case["code"], 0.8)
+    model = DenseAutoEncoder(case["items"], case["hidden"], case["code"], 0.8).to(device)
     if case["optimizer"] == "Momentum":
         optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9)
     else:
         optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    return lambda batch: dense_step(model, optimizer, batch, case["refeed"])
+    return lambda batch: dense_step(model, optimizer, batch, case["refeed"], device)
 
 
 # -------------------------------------------------------------------------- netcfg step
@@ -179,16 +188,17 @@ def netcfg_config(case: dict) -> dict:
     }
 
 
-def netcfg_setup(case: dict):
+def netcfg_setup(case: dict, device: torch.device):
     spec = validate_config(netcfg_config(case))
     torch.manual_seed(0)
-    model = compile_network(spec, {"ratings": case["items"]}).train()
+    model = compile_network(spec, {"ratings": case["items"]}).to(device).train()
     optimizer = create_optimizer(spec.Training.Optimizer, model.named_parameters())
     mode = OutputMode.SparseLoss if case["refeed"] else OutputMode.Sparse
     (output_name,) = model.outputs
     steps = iter(range(1 << 30))
 
     def step(batch: SparseBatch) -> None:
+        batch = batch.to(device)
         result = model({"ratings": batch}, {"ratings": batch}, mode=mode)
         update(model, optimizer, result.loss, measure=next(steps) % GRAD_NORM_INTERVAL == 0)
         output = result.outputs[output_name]
@@ -221,25 +231,53 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class _Memory:
+    """Memory readings in MiB: resident memory on the CPU, the allocator's on a GPU."""
+
+    def __init__(self, device: torch.device):
+        self.cuda = device.type == "cuda"
+
+    def current(self) -> float:
+        return torch.cuda.memory_allocated() / 2**20 if self.cuda else _rss_mib()
+
+    def reset_peak(self) -> None:
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats()
+        else:
+            _reset_peak()
+
+    def peak(self) -> float:
+        return torch.cuda.max_memory_allocated() / 2**20 if self.cuda else _peak_mib()
+
+
 def worker(case: dict) -> dict:
     """Time ``case['steps']`` steps (after 2 warm-up steps) of one implementation."""
+    device = torch.device(case["device"])
     batches = make_batches(case["items"], case["per_row"], 2 + case["steps"])
-    step = (dense_setup if case["impl"] == "dense" else netcfg_setup)(case)
-    model_rss = _rss_mib()
-    _reset_peak()
+    setup = dense_setup if case["impl"] == "dense" else netcfg_setup
+    step = setup(case, device)
+    memory = _Memory(device)
+    model_memory = memory.current()
+    memory.reset_peak()
     times = []
     for number, batch in enumerate(batches):
         start = time.perf_counter()
         step(batch)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         if number >= 2:
             times.append(time.perf_counter() - start)
-    peak = _peak_mib()
+    peak = memory.peak()
     return {
         "step_ms": 1000 * statistics.median(times),
-        "peak_rss": peak,
-        "model_rss": model_rss,
-        "step_memory": peak - model_rss,
+        "peak_memory": peak,
+        "model_memory": model_memory,
+        "step_memory": peak - model_memory,
     }
+
+
+IMPLEMENTATIONS = {"dense": {}, "netcfg": {}, "netcfg_torch": {TRITON_SETTING: "0"}}
+"""Each implementation and the environment it runs in."""
 
 
 def _run_worker(case: dict, impl: str) -> dict:
@@ -249,6 +287,7 @@ def _run_worker(case: dict, impl: str) -> dict:
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, **IMPLEMENTATIONS[impl]},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -256,10 +295,13 @@ def _run_worker(case: dict, impl: str) -> dict:
 def run_case(case: dict, repeats: int) -> dict:
     """Both implementations of a case, each in fresh subprocesses, alternating ``repeats``
     times (the median of the processes' figures is kept); one JSON record."""
-    record = {k: case[k] for k in ("name", "items", "per_row", "refeed", "optimizer")}
+    keys = ("name", "items", "per_row", "refeed", "optimizer", "device")
+    record = {k: case[k] for k in keys}
     record["batch"] = BATCH
     record["layers"] = [case["items"], *case["hidden"], case["items"]]
     runs = {"dense": [], "netcfg": []}
+    if case["device"] == "cuda":
+        runs["netcfg_torch"] = []
     for _ in range(repeats):
         for impl in runs:
             runs[impl].append(_run_worker(case, impl))
@@ -267,14 +309,20 @@ def run_case(case: dict, repeats: int) -> dict:
         for key in results[0]:
             record[f"{impl}_{key}"] = round(statistics.median(r[key] for r in results), 2)
     record["speedup"] = round(record["dense_step_ms"] / record["netcfg_step_ms"], 2)
-    record["peak_rss_ratio"] = round(record["netcfg_peak_rss"] / record["dense_peak_rss"], 3)
+    record["peak_memory_ratio"] = round(
+        record["netcfg_peak_memory"] / record["dense_peak_memory"], 3
+    )
     record["step_memory_ratio"] = round(
         record["netcfg_step_memory"] / max(record["dense_step_memory"], 1.0), 3
     )
+    if "netcfg_torch" in runs:
+        record["triton_speedup"] = round(
+            record["netcfg_torch_step_ms"] / record["netcfg_step_ms"], 2
+        )
     return record
 
 
-def cases(names: list[str], steps: int, optimizer: str) -> list[dict]:
+def cases(names: list[str], steps: int, optimizer: str, device: str = "cpu") -> list[dict]:
     """The cases to run, in order."""
     found = []
     if "netflix" in names:
@@ -283,7 +331,7 @@ def cases(names: list[str], steps: int, optimizer: str) -> list[dict]:
     if "sweep" in names:
         for items in SWEEP_ITEMS:
             found.append({"name": "sweep", **SWEEP, "items": items, "refeed": 0})
-    return [{**c, "steps": steps, "optimizer": optimizer} for c in found]
+    return [{**c, "steps": steps, "optimizer": optimizer, "device": device} for c in found]
 
 
 def main() -> None:
@@ -294,12 +342,15 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=3, help="processes per implementation and case"
     )
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.exit(2, "bench/sparse.py: --device cuda but no CUDA device is available\n")
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
         return
-    for case in cases(args.cases.split(","), args.steps, args.optimizer):
+    for case in cases(args.cases.split(","), args.steps, args.optimizer, args.device):
         print(json.dumps(run_case(case, args.repeats)), flush=True)
 
 

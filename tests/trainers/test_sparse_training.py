@@ -15,6 +15,7 @@ import torch
 
 from netcfg import compile_network, validate_config
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.kernels.backends import backend_for
 from netcfg.networks.network import OutputMode
 from netcfg.trainers.loop import refeed_step, update
 from netcfg.trainers.optimizers import create_optimizer
@@ -67,7 +68,7 @@ def batches(count: int = STEPS) -> list[SparseBatch]:
     ]
 
 
-def networks(optimizer: dict, refeed: int = 0):
+def networks(optimizer: dict, refeed: int = 0, device: str = "cpu"):
     """The sparse-path and the dense-path networks, same initial weights."""
     sparse = copy.deepcopy(CONFIG)
     sparse["Training"]["Optimizer"] = optimizer
@@ -79,7 +80,7 @@ def networks(optimizer: dict, refeed: int = 0):
     for config in (sparse, dense):
         spec = validate_config(config)
         torch.manual_seed(0)
-        network = compile_network(spec, {"ratings": ITEMS}).train()
+        network = compile_network(spec, {"ratings": ITEMS}).to(device).train()
         built.append(
             (network, create_optimizer(spec.Training.Optimizer, network.named_parameters()))
         )
@@ -89,8 +90,10 @@ def networks(optimizer: dict, refeed: int = 0):
 def train(network, optimizer, data, *, mode, refeed: int = 0) -> list[float]:
     """The trainer's steps (`update`, `refeed_step`), the loss of each."""
     losses = []
+    device = next(network.parameters()).device
     for step, batch in enumerate(data):
         torch.manual_seed(100 + step)  # the same denoising draws on both paths
+        batch = batch.to(device)
         result = network({"ratings": batch}, {"ratings": batch}, mode=mode)
         update(network, optimizer, result.loss, measure=step % 10 == 0)
         losses.append(float(result.loss.detach()))
@@ -120,6 +123,25 @@ def test_sparse_and_dense_paths_train_the_same_model(optimizer):
     assert grads["layers.Hidden.projections.0.weight"].is_sparse
     assert grads["layers.Output.projections.0.weight"].is_sparse
     assert not any(p.grad.is_sparse for p in dense_net.parameters() if p.grad is not None)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("refeed", [0, 1])
+@pytest.mark.parametrize(
+    "optimizer", [EXACT[0], EXACT[3], EXACT[9]], ids=["SGD", "Momentum", "Adam"]
+)
+def test_on_a_gpu_the_triton_path_trains_as_the_dense_one(optimizer, refeed):
+    """On CUDA the sparse path runs the compiled Triton kernels (atomic weight-gradient sums)."""
+    (sparse_net, sparse_opt), (dense_net, dense_opt) = networks(optimizer, refeed, "cuda")
+    data = batches(20 if refeed else STEPS)
+    mode = OutputMode.SparseLoss if refeed else OutputMode.Sparse
+    sparse = train(sparse_net, sparse_opt, data, mode=mode, refeed=refeed)
+    dense = train(dense_net, dense_opt, data, mode=mode, refeed=refeed)
+    assert sparse[-1] < sparse[0]
+    assert_losses_match(sparse, dense)
+    weight = sparse_net.get_parameter("layers.Hidden.projections.0.weight")
+    assert weight.is_cuda and backend_for(weight).name == "triton"
+    assert weight.grad.is_sparse != bool(refeed)  # a re-feeding step's gradient is dense
 
 
 def test_re_feeding_matches_too():

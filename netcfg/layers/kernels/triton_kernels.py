@@ -29,8 +29,8 @@ Two kernels cover every sparse product a netcfg training step needs:
 Determinism. ``segment_rows_sum`` never uses atomics: every output element is produced by a
 single program that accumulates its segment's entries in a fixed order (chunks of ``BLOCK_E``
 consecutive entries in entry order, each chunk reduced by the same fixed-shape tree). The result
-therefore depends only on the inputs (and the block constants, which depend only on ``H``): two
-calls are bit-identical, on GPU as on CPU. This is the deterministic way to compute the
+therefore depends only on the inputs (and the block constants, which depend only on the
+shapes): two calls are bit-identical, on GPU as on CPU. This is the deterministic way to compute the
 scatter-style sums (the weight gradients): sort the entries by destination on the host and sum
 the runs. DSSTNE reached determinism differently, with 64-bit fixed-point atomic accumulation;
 the sorted segmented sum keeps full float32 accuracy instead. ``segment_rows_sum_atomic`` is the
@@ -80,6 +80,7 @@ __all__ = [
 # float32 values whatever H is.
 _SEGMENT_MAX_BLOCK_H = 128
 _SEGMENT_TILE = 2048
+_SHORT_SEGMENT = 4  # mean entries per segment up to which a segment's chunk is this long
 _GATHER_BLOCK_E = 64
 _GATHER_MAX_BLOCK_H = 64
 _ATOMIC_BLOCK_E = 32
@@ -229,6 +230,17 @@ def _block_h(h: int, maximum: int) -> int:
     return min(maximum, max(16, triton.next_power_of_2(h)))
 
 
+def _segment_blocks(n_entries: int, n_segments: int, width: int) -> tuple[int, int]:
+    """(BLOCK_E, BLOCK_H) of the segmented sum. Long segments (CSR rows) take chunks of 16 to
+    64 entries over column blocks of up to 128; short ones (a weight gradient's runs of equal
+    columns, mostly one or two entries long) take chunks of 4 over up to 512 columns, so a
+    program's tile is not mostly masked-off entries."""
+    if n_entries <= _SHORT_SEGMENT * n_segments:
+        return _SHORT_SEGMENT, _block_h(width, _SEGMENT_TILE // _SHORT_SEGMENT)
+    block_h = _block_h(width, _SEGMENT_MAX_BLOCK_H)
+    return max(16, min(64, _SEGMENT_TILE // block_h)), block_h
+
+
 def _launch_device(device: torch.device):
     # Triton launches on the current CUDA device; make it the tensors' one.
     return torch.cuda.device(device) if device.type == "cuda" else nullcontext()
@@ -310,8 +322,7 @@ def segment_rows_sum(
     source_rows = source_rows.contiguous()
     coefficients = coefficients.contiguous()
     out = torch.empty((n_segments, width), dtype=torch.float32, device=device)
-    block_h = _block_h(width, _SEGMENT_MAX_BLOCK_H)
-    block_e = max(16, min(64, _SEGMENT_TILE // block_h))
+    block_e, block_h = _segment_blocks(n_entries, n_segments, width)
     grid = (n_segments, triton.cdiv(width, block_h))
     with _launch_device(device):
         _segment_rows_sum_kernel[grid](
