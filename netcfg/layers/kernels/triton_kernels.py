@@ -55,7 +55,6 @@ from contextlib import nullcontext
 
 import torch
 import triton
-import triton.language as tl
 from torch import Tensor
 
 from netcfg.layers.kernels.triton_checks import (
@@ -66,6 +65,14 @@ from netcfg.layers.kernels.triton_checks import (
     check_tensor,
     rows_ready,
     should_check,
+)
+from netcfg.layers.kernels.triton_jit import (
+    INTERPRETED,
+    KERNELS_INTERPRETED,
+    TRITON_INTERPRETED,
+    gather_dot_kernel,
+    segment_rows_sum_atomic_kernel,
+    segment_rows_sum_kernel,
 )
 
 __all__ = [
@@ -91,128 +98,6 @@ _LAUNCH_OPTIONS = {"num_warps": 4, "enable_fp_fusion": True}
 
 
 # --------------------------------------------------------------------------------------------
-# Kernels
-# --------------------------------------------------------------------------------------------
-
-
-@triton.jit
-def _segment_rows_sum_kernel(
-    offsets_ptr,
-    sources_ptr,
-    coefficients_ptr,
-    matrix_ptr,
-    out_ptr,
-    H,
-    stride_matrix,
-    stride_out,
-    BLOCK_E: tl.constexpr,
-    BLOCK_H: tl.constexpr,
-):
-    segment = tl.program_id(0)
-    column_block = tl.program_id(1)
-    cols = column_block * BLOCK_H + tl.arange(0, BLOCK_H)
-    col_mask = cols < H
-    start = tl.load(offsets_ptr + segment).to(tl.int64)
-    end = tl.load(offsets_ptr + segment + 1).to(tl.int64)
-    acc = tl.zeros([BLOCK_H], dtype=tl.float32)
-    for chunk in range(start, end, BLOCK_E):
-        entries = chunk + tl.arange(0, BLOCK_E)
-        entry_mask = entries < end
-        rows = tl.load(sources_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
-        coefficients = tl.load(coefficients_ptr + entries, mask=entry_mask, other=0.0)
-        tile = tl.load(
-            matrix_ptr + rows[:, None] * stride_matrix + cols[None, :],
-            mask=entry_mask[:, None] & col_mask[None, :],
-            other=0.0,
-        )
-        acc += tl.sum(tile.to(tl.float32) * coefficients.to(tl.float32)[:, None], axis=0)
-    out_offsets = segment.to(tl.int64) * stride_out + cols
-    tl.store(out_ptr + out_offsets, acc, mask=col_mask)
-
-
-@triton.jit
-def _segment_rows_sum_atomic_kernel(
-    destinations_ptr,
-    sources_ptr,
-    coefficients_ptr,
-    matrix_ptr,
-    out_ptr,
-    E,
-    H,
-    stride_matrix,
-    stride_out,
-    BLOCK_E: tl.constexpr,
-    BLOCK_H: tl.constexpr,
-):
-    entry_block = tl.program_id(0)
-    column_block = tl.program_id(1)
-    entries = entry_block.to(tl.int64) * BLOCK_E + tl.arange(0, BLOCK_E)
-    entry_mask = entries < E
-    cols = column_block * BLOCK_H + tl.arange(0, BLOCK_H)
-    col_mask = cols < H
-    mask = entry_mask[:, None] & col_mask[None, :]
-    destinations = tl.load(destinations_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
-    rows = tl.load(sources_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
-    coefficients = tl.load(coefficients_ptr + entries, mask=entry_mask, other=0.0)
-    tile = tl.load(matrix_ptr + rows[:, None] * stride_matrix + cols[None, :], mask=mask, other=0.0)
-    values = tile.to(tl.float32) * coefficients.to(tl.float32)[:, None]
-    tl.atomic_add(
-        out_ptr + destinations[:, None] * stride_out + cols[None, :],
-        values,
-        mask=mask,
-        sem="relaxed",
-    )
-
-
-@triton.jit
-def _gather_dot_kernel(
-    row_ids_ptr,
-    columns_ptr,
-    hidden_ptr,
-    weight_ptr,
-    bias_ptr,
-    out_ptr,
-    E,
-    H,
-    stride_hidden,
-    stride_weight,
-    HAS_BIAS: tl.constexpr,
-    BLOCK_E: tl.constexpr,
-    BLOCK_H: tl.constexpr,
-):
-    entry_block = tl.program_id(0)
-    entries = entry_block.to(tl.int64) * BLOCK_E + tl.arange(0, BLOCK_E)
-    entry_mask = entries < E
-    rows = tl.load(row_ids_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
-    columns = tl.load(columns_ptr + entries, mask=entry_mask, other=0).to(tl.int64)
-    acc = tl.zeros([BLOCK_E], dtype=tl.float32)
-    for h0 in range(0, H, BLOCK_H):
-        cols = h0 + tl.arange(0, BLOCK_H)
-        mask = entry_mask[:, None] & (cols < H)[None, :]
-        a = tl.load(
-            hidden_ptr + rows[:, None] * stride_hidden + cols[None, :], mask=mask, other=0.0
-        )
-        b = tl.load(
-            weight_ptr + columns[:, None] * stride_weight + cols[None, :], mask=mask, other=0.0
-        )
-        acc += tl.sum(a.to(tl.float32) * b.to(tl.float32), axis=1)
-    if HAS_BIAS:
-        acc += tl.load(bias_ptr + columns, mask=entry_mask, other=0.0).to(tl.float32)
-    tl.store(out_ptr + entries, acc, mask=entry_mask)
-
-
-# The interpreter is chosen when a function is decorated with ``triton.jit``: for Triton's own
-# library (``tl.sum`` and friends) when ``triton`` is first imported, for these kernels when this
-# module is imported. Both must agree, so TRITON_INTERPRET must be set before ``triton`` is
-# imported by anyone.
-_KERNELS_INTERPRETED = type(_segment_rows_sum_kernel).__name__ == "InterpretedFunction"
-_TRITON_INTERPRETED = type(tl.sum).__name__ == "InterpretedFunction"
-
-INTERPRETED: bool = _KERNELS_INTERPRETED and _TRITON_INTERPRETED
-"""Whether the kernels run in the Triton interpreter (``TRITON_INTERPRET=1`` before import)."""
-
-
-# --------------------------------------------------------------------------------------------
 # Launch helpers
 # --------------------------------------------------------------------------------------------
 
@@ -221,8 +106,8 @@ def _check_device(named: dict[str, Tensor]) -> torch.device:
     return check_device(
         named,
         interpreted=INTERPRETED,
-        kernels_interpreted=_KERNELS_INTERPRETED,
-        triton_interpreted=_TRITON_INTERPRETED,
+        kernels_interpreted=KERNELS_INTERPRETED,
+        triton_interpreted=TRITON_INTERPRETED,
     )
 
 
@@ -325,7 +210,7 @@ def segment_rows_sum(
     block_e, block_h = _segment_blocks(n_entries, n_segments, width)
     grid = (n_segments, triton.cdiv(width, block_h))
     with _launch_device(device):
-        _segment_rows_sum_kernel[grid](
+        segment_rows_sum_kernel[grid](
             segment_offsets,
             source_rows,
             coefficients,
@@ -411,7 +296,7 @@ def segment_rows_sum_atomic(
     block_h = _block_h(width, _SEGMENT_MAX_BLOCK_H)
     grid = (triton.cdiv(n_entries, _ATOMIC_BLOCK_E), triton.cdiv(width, block_h))
     with _launch_device(device):
-        _segment_rows_sum_atomic_kernel[grid](
+        segment_rows_sum_atomic_kernel[grid](
             destination_rows,
             source_rows,
             coefficients,
@@ -502,7 +387,7 @@ def gather_dot(
     block_h = _block_h(width, _GATHER_MAX_BLOCK_H)
     grid = (triton.cdiv(n_entries, _GATHER_BLOCK_E),)
     with _launch_device(device):
-        _gather_dot_kernel[grid](
+        gather_dot_kernel[grid](
             row_ids,
             columns,
             hidden,
