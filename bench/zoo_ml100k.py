@@ -53,6 +53,7 @@ from netcfg.data.fetch import seed_cache
 from netcfg.data.source import open_source
 from netcfg.data.spec import DataSourceSpec
 from netcfg.data.splits import SplitSet
+from netcfg.ensembles.load import ensemble_tree, load_ensemble
 from netcfg.networks.spec import ModelSpec
 from netcfg.trainers.rundir import load_model
 from netcfg.trainers.train import train
@@ -126,7 +127,9 @@ def find_entries(zoo: Path | None, only: list[str]) -> list[Entry]:
                 raise ValueError(f"{name}: its card's dataset is not MovieLens 100K")
             continue
         config = f"zoo:{name}" if zoo is None else str(root / name)
-        spec = load_config(config)
+        ensemble = ensemble_tree(config)
+        # an ensemble is measured like its members: its --set overrides reach all of them
+        spec = load_ensemble(*ensemble).members[0].spec if ensemble else load_config(config)
         found.append(Entry(name, card, card_path, config, spec, _kind(card, spec)))
     return found
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from netcfg.config.load import load_config
+from netcfg.ensembles.load import ensemble_tree, load_ensemble
 from netcfg.networks.compile import compile_network
 from netcfg.trainers.train import train
 from netcfg.zoo import zoo_names
@@ -30,6 +31,7 @@ def test_the_zoo_ships_the_issue_entries():
         "deeprec-netflix-6m",
         "deeprec-netflix-full",
         "dsstne-ml100k",
+        "ensemble-ml100k",
         "mult-dae-ml100k",
         "quickstart",
         "two-tower-ml100k",
@@ -39,27 +41,38 @@ def test_the_zoo_ships_the_issue_entries():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_entry_validates_and_compiles_on_meta(name):
-    spec = load_config(f"zoo:{name}")
-    datasets = {layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None)}
-    with torch.device("meta"):
-        network = compile_network(spec, {d: WIDTHS[d] for d in datasets})
-    assert sum(p.numel() for p in network.parameters()) > 0
+    for spec in network_specs(f"zoo:{name}"):
+        datasets = {layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None)}
+        with torch.device("meta"):
+            network = compile_network(spec, {d: WIDTHS[d] for d in datasets})
+        assert sum(p.numel() for p in network.parameters()) > 0
     assert zoo_card(name).metric  # the card names its headline metric
+
+
+def network_specs(config: str, overrides: list[str] = ()) -> list:
+    """The entry's network spec, or each member's for an ensemble."""
+    found = ensemble_tree(config)
+    if found is None:
+        return [load_config(config, overrides)]
+    return [member.spec for member in load_ensemble(*found, overrides).members]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_smoke_override_trains_one_step(name, tmp_path, monkeypatch):
     monkeypatch.setenv("NETCFG_DATA", str(tmp_path / "cache"))
     overrides = [*zoo_smoke(name), "Training.Epochs=1", "Training.BatchSize=4096"]
-    spec = load_config(f"zoo:{name}", overrides)
-    assert all(source.Synthetic is not None for source in spec.Data.values())
+    specs = network_specs(f"zoo:{name}", overrides)
+    assert all(source.Synthetic is not None for spec in specs for source in spec.Data.values())
     result = train(f"zoo:{name}", overrides, out=tmp_path / "run", progress=False)
-    assert result.epochs == 1
-    records = [
-        json.loads(line)
-        for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
-        if line.strip()
-    ]
-    epoch = next(r for r in records if r.get("epoch") == 1)
-    assert epoch["step"] == 1  # one batch holds the whole tiny dataset
-    assert 0 < epoch["train_loss"] < 1e6
+    runs = [tmp_path / "run" / "members" / m for m in result.members] or [tmp_path / "run"]
+    assert len(runs) == len(specs)
+    for run in runs:
+        records = [
+            json.loads(line)
+            for line in (run / "metrics.jsonl").read_text().splitlines()
+            if line.strip()
+        ]
+        epoch = next(r for r in records if r.get("epoch") == 1)
+        assert epoch["step"] == 1  # one batch holds the whole tiny dataset
+        assert 0 < epoch["train_loss"] < 1e6
+        assert not any(r.get("epoch") == 2 for r in records)

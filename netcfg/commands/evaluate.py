@@ -17,9 +17,15 @@ EPILOG = """examples:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print a table (or JSON)."""
+    from netcfg.ensembles.run import is_ensemble_run
     from netcfg.inference.evaluate import evaluate_model
-    from netcfg.inference.models import open_model
+    from netcfg.inference.models import open_model, resolve_model
 
+    parts = ("validation", "test") if args.part == "all" else (args.part,)
+    if is_ensemble_run(resolve_model(args.model)):
+        results = _ensemble(resolve_model(args.model), args, parts)
+        _print(results, args.json)
+        return 0
     model = open_model(args.model)
     data = None
     if args.data:
@@ -28,7 +34,6 @@ def run(args: argparse.Namespace) -> int:
         for text in args.data:
             name, sep, path = text.partition("=")
             data.update({name: path} if sep and name in names else dict.fromkeys(names, text))
-    parts = ("validation", "test") if args.part == "all" else (args.part,)
     metrics = args.metrics.split(",") if args.metrics else None
     results, dropped = evaluate_model(model, data, parts=parts, metrics=metrics)
     if dropped:
@@ -36,14 +41,42 @@ def run(args: argparse.Namespace) -> int:
             f"netcfg: warning: ignored {dropped:,} interactions unknown to the model",
             file=sys.stderr,
         )
-    if args.json:
+    _print(results, args.json)
+    return 0
+
+
+def _ensemble(folder, args: argparse.Namespace, parts: tuple[str, ...]) -> dict:
+    """An ensemble's metrics on the parts of its own data that exist."""
+    from netcfg.ensembles.run import evaluate_ensemble
+    from netcfg.errors import ModelError
+
+    if args.data or args.metrics:
+        raise ModelError(
+            "an ensemble is evaluated on its own data with its own metrics (RMSE, MAE): "
+            "--data and --metrics apply to single models (evaluate a member instead)"
+        )
+    found = {}
+    for part in parts:
+        if args.part == "all" and part == "validation" and not _has_validation(folder):
+            continue
+        found[part] = evaluate_ensemble(folder, part)[part]
+    return found
+
+
+def _has_validation(folder) -> bool:
+    members = sorted(p for p in (folder / "members").iterdir() if p.is_dir())
+    run = json.loads((members[0] / "run.json").read_text(encoding="utf-8"))
+    return bool(run.get("validation"))
+
+
+def _print(results: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(results, indent=2))
-        return 0
+        return
     names = list(dict.fromkeys(k for values in results.values() for k in values))
     print("part        " + "  ".join(f"{n:>10}" for n in names))
     for part, values in results.items():
         print(f"{part:<12}" + "  ".join(f"{values.get(n, float('nan')):>10.4f}" for n in names))
-    return 0
 
 
 def add_parser(subparsers, parents) -> None:

@@ -15,6 +15,7 @@ EPILOG = """examples:
   netcfg train model.json --set Training.Epochs=50 --set Training.Optimizer.LearningRate=0.001
   netcfg train model.json --out runs/u1 --resume          # continue after a crash
   netcfg train zoo:quickstart --save-as qs                # then: netcfg predict zoo:qs
+  netcfg train zoo:ensemble-ml100k --set Data.ratings.Fold=u2   # every member on u2
   tensorboard --logdir runs/u1/events
 
 exit status: 0 trained, 2 bad config or data, 1 training diverged or another error
@@ -37,12 +38,18 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
-    best = (
-        f"best epoch {result.best_epoch} of {result.epochs}"
-        if result.best_epoch
-        else f"{result.epochs} epochs"
-    )
-    print(f"trained: {best}")
+    if result.members:
+        print(f"trained: an ensemble of {len(result.members)} members")
+        for name, member in result.members.items():
+            scores = "  ".join(f"{k} {v:.4f}" for k, v in member["test"].items())
+            print(f"  {name:<20} weight {member['weight']:.3f}  test {scores}")
+    else:
+        best = (
+            f"best epoch {result.best_epoch} of {result.epochs}"
+            if result.best_epoch
+            else f"{result.epochs} epochs"
+        )
+        print(f"trained: {best}")
     for part in ("validation", "test"):
         metrics = getattr(result, part)
         if metrics:
@@ -63,7 +70,9 @@ def add_parser(subparsers, parents) -> None:
         description="Train the network a config describes (optimizer, schedule, re-feeding, "
         "evaluation, early stopping, checkpoints, TensorBoard). The run directory holds the "
         "resolved config, weights, id indexes, metrics and events: the model can be reloaded "
-        "from it alone.",
+        "from it alone. An ensemble config (Kind: Ensemble) trains each member into "
+        "members/<name> of the run directory and reports the weighted mean of their ratings; "
+        "--set then reaches every member, except on the ensemble's own keys.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

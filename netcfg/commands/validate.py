@@ -92,24 +92,38 @@ def unknown_widths(spec: ModelSpec, widths: dict[str, int]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate, compile on the meta device when possible, print the layer table."""
-    spec = load_config(args.config, args.overrides)
-    widths = data_widths(spec, args.data)
+    """Validate, compile on the meta device when possible, print the layer table; for an
+    ensemble, do so for every member."""
+    from netcfg.ensembles.load import ensemble_tree, load_ensemble
+
+    found = ensemble_tree(args.config)
+    if found is None:
+        _check(args.config, load_config(args.config, args.overrides), args.data)
+        return 0
+    ensemble = load_ensemble(*found, args.overrides)
+    print(f"{args.config}: valid ensemble of {len(ensemble.members)} members")
+    for member in ensemble.members:
+        print(f"\nmember {member.name} (weight {member.weight:.3f}, {member.config}):")
+        _check(member.name, member.spec, args.data)
+    return 0
+
+
+def _check(label: str, spec, data: list[str]) -> None:
+    widths = data_widths(spec, data)
     missing = unknown_widths(spec, widths)
     if missing:
         print(
-            f"{args.config}: valid ({len(spec.Layers)} layers); not compiled: the width of "
+            f"{label}: valid ({len(spec.Layers)} layers); not compiled: the width of "
             f"DataSet {', '.join(repr(m) for m in missing)} is unknown (give --data PATH, "
             "or --set Layers.<name>.N=WIDTH)"
         )
         print(format_table(layer_rows(spec), None))
-        return 0
+        return
     with torch.device("meta"):
         network = compile_network(spec, widths)
     total = sum(p.numel() for p in network.parameters())
-    print(f"{args.config}: valid ({len(spec.Layers)} layers); compiled")
+    print(f"{label}: valid ({len(spec.Layers)} layers); compiled")
     print(format_table(layer_rows(spec, network), total))
-    return 0
 
 
 def add_parser(subparsers, parents) -> None:

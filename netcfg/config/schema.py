@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic.json_schema import models_json_schema
+
+from netcfg.ensembles.spec import EnsembleSpec
 from netcfg.networks.spec import ModelSpec
 
 __all__ = ["config_json_schema"]
@@ -32,11 +35,14 @@ def config_json_schema() -> dict[str, Any]:
         >>> config_json_schema()["title"]
         'netcfg config'
     """
-    schema = _any_of(ModelSpec.model_json_schema(mode="validation"))
+    models = [(ModelSpec, "validation"), (EnsembleSpec, "validation")]
+    refs, defs = models_json_schema(models)
     return {
         "$schema": SCHEMA_DIALECT,
         "title": "netcfg config",
         "description": "A network description in DSSTNE's layer definition language, with "
-        "netcfg's Training, Data, Evaluation and Extends sections.",
-        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+        "netcfg's Training, Data, Evaluation and Extends sections; or an ensemble "
+        "(Kind: Ensemble) of such configs.",
+        "anyOf": [refs[model] for model in models],
+        **_any_of(defs),
     }

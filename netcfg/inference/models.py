@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from netcfg.ensembles.run import MEMBERS, is_ensemble_run
 from netcfg.errors import ModelError
 from netcfg.spec_base import did_you_mean
 from netcfg.trainers.rundir import LoadedModel, load_model
@@ -52,5 +53,18 @@ def resolve_model(reference: str | Path) -> Path:
 
 
 def open_model(reference: str | Path, which: str = "best") -> LoadedModel:
-    """Load a trained model in eval mode from a run directory or ``zoo:NAME``."""
-    return load_model(resolve_model(reference), which)
+    """Load a trained model in eval mode from a run directory or ``zoo:NAME``.
+
+    Raises:
+        ModelError: no such model, or an ensemble (one network is needed: name a member).
+    """
+    folder = resolve_model(reference)
+    if is_ensemble_run(folder):
+        members = sorted(p.name for p in (folder / MEMBERS).iterdir() if p.is_dir())
+        raise ModelError(
+            f"{reference} is an ensemble ({', '.join(members)}); this command takes one "
+            f"network: give a member's run directory, e.g. {folder / MEMBERS / members[0]}"
+            if members
+            else f"{reference} is an ensemble without members"
+        )
+    return load_model(folder, which)

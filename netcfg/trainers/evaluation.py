@@ -120,6 +120,38 @@ class Evaluator:
             found.update(ranking.compute())
         return {str(m): found[str(m)] for m in self.metrics if str(m) in found}
 
+    @torch.no_grad()
+    def rating_entries(self, network: nn.Module, part: str) -> dict[str, np.ndarray]:
+        """Every target entry of ``part`` with the network's rating there.
+
+        Returns:
+            ``rows`` and ``columns`` (positions in the target's matrix), ``predicted`` (the
+            rating RMSE and MAE score: clipped when the evaluator clips) and ``actual``.
+        """
+        inputs, targets = self.data.evaluation(part)
+        target_name = self.data.targets[0]
+        rows = np.flatnonzero(targets[target_name].row_counts() > 0)
+        output = next(name for name, ds in network.outputs.items() if ds == target_name)
+        was_training = network.training
+        network.eval()
+        found: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("rows", "columns", "predicted", "actual")
+        }
+        for start in range(0, len(rows), self.batch_size):
+            chunk = rows[start : start + self.batch_size]
+            batch = _batches(targets, chunk, self.device)[target_name]
+            scores = network(_batches(inputs, chunk, self.device)).outputs[output]
+            local = batch.row_ids()
+            predicted = scores[local, batch.indices].double()
+            if self.clip is not None:
+                predicted = predicted.clamp(*self.clip)
+            found["rows"].append(chunk[local.cpu().numpy()])
+            found["columns"].append(batch.indices.cpu().numpy())
+            found["predicted"].append(predicted.cpu().numpy())
+            found["actual"].append(batch.values_or_ones(torch.float64).cpu().numpy())
+        network.train(was_training)
+        return {k: np.concatenate(v) if v else np.zeros(0) for k, v in found.items()}
+
 
 def _batches(matrices: Mapping[str, Interactions], rows: np.ndarray, device: torch.device):
     return {name: matrix.batch(rows).to(device) for name, matrix in matrices.items()}

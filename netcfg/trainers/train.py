@@ -13,6 +13,8 @@ from netcfg import __version__
 from netcfg.config import load_config, validate_config
 from netcfg.config.render import render_config
 from netcfg.data.loader import RowLoader
+from netcfg.ensembles.load import ensemble_tree
+from netcfg.ensembles.run import train_ensemble
 from netcfg.errors import ConfigError, DataError, Issue
 from netcfg.networks.compile import compile_network
 from netcfg.networks.spec import ModelSpec
@@ -38,6 +40,8 @@ class TrainResult:
     best_epoch: int | None
     validation: dict[str, float] = field(default_factory=dict)
     test: dict[str, float] = field(default_factory=dict)
+    members: dict[str, dict] = field(default_factory=dict)
+    """For an ensemble: each member's weight and test metrics, by name."""
 
 
 def _load(config, overrides: Sequence[str], data: Sequence[str]) -> ModelSpec:
@@ -122,6 +126,9 @@ def train(
 ) -> TrainResult:
     """Train the network a config describes and save everything in a run directory.
 
+    An ensemble config (``Kind: Ensemble``) trains each member into ``members/<name>``
+    of the run directory and reports the averaged ratings (`netcfg.ensembles.run`).
+
     Args:
         config: a config file, a folder, ``zoo:NAME``, or a config mapping.
         overrides: ``KEY=VALUE`` strings (``--set``).
@@ -141,6 +148,10 @@ def train(
     """
     if resume and out is None:
         raise ConfigError([Issue((), "resuming needs the run directory: give --out RUN_DIR")])
+    if ensemble_tree(config) is not None:
+        return train_ensemble(
+            config, overrides, data=data, out=out, resume=resume, progress=progress
+        )
     spec = _load(config, overrides, data)
     training = spec.Training
     device = _device(training.Device)

@@ -1,0 +1,1 @@
+"""Ensembles: several configs trained apart whose predicted ratings are averaged."""
