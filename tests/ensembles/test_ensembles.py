@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -204,3 +205,25 @@ def test_validate_command_checks_every_member(tmp_path, capsys):
     assert "member users" in out and "member items" in out
     assert main(["validate", str(config), "--set", "Members.1.Weight=0"]) == 2
     assert "Members[1].Weight: must be greater than 0" in capsys.readouterr().err
+
+
+def test_resume_trains_only_the_members_that_did_not_finish(tmp_path):
+    config = write_ensemble(tmp_path, MEMBERS)
+    run = tmp_path / "run"
+    first = train(config, out=run)
+    kept = (run / "members" / "users" / "best").stat().st_mtime_ns
+    shutil.rmtree(run / "members" / "items")  # as if killed before the second member ran
+    again = train(config, out=run, resume=True)
+    assert (run / "members" / "users" / "best").stat().st_mtime_ns == kept
+    assert (run / "members" / "items" / "run.json").is_file()
+    assert again.test == pytest.approx(first.test, rel=1e-12)  # seeded: the same member
+
+
+def test_an_ensemble_run_goes_into_the_user_zoo(trained, tmp_path, monkeypatch, capsys):
+    _, run, result = trained
+    monkeypatch.setenv("NETCFG_ZOO", str(tmp_path / "zoo"))
+    assert main(["zoo", "add", str(run), "three-views"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "zoo:three-views", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["test"]["RMSE"] == pytest.approx(result.test["RMSE"], rel=1e-12)
