@@ -118,6 +118,9 @@ def _load_member(
         file = resolve_config_path(
             zoo_entry(reference) if is_zoo_name(reference) else base / reference
         )
+        if ensemble_tree(file) is not None:
+            issues.append(Issue(path, f"'{reference}' is an ensemble; members are networks"))
+            return None
         return file, load_config(file, overrides)
     except KeyError as err:
         issues.append(Issue(path, f"cannot load '{reference}': {err.args[0]}"))

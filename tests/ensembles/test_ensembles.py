@@ -227,3 +227,13 @@ def test_an_ensemble_run_goes_into_the_user_zoo(trained, tmp_path, monkeypatch, 
     assert main(["evaluate", "zoo:three-views", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["test"]["RMSE"] == pytest.approx(result.test["RMSE"], rel=1e-12)
+
+
+def test_a_member_cannot_be_an_ensemble(tmp_path):
+    inner = write_ensemble(tmp_path / "inner", MEMBERS)
+    config = write_ensemble(
+        tmp_path,
+        [{"Name": "a", "Network": "a.json"}, {"Name": "b", "Network": str(inner)}],
+    )
+    with pytest.raises(ConfigError, match="is an ensemble; members are networks"):
+        load_ensemble(*ensemble_tree(config))
