@@ -22,9 +22,9 @@ def run(args: argparse.Namespace) -> int:
     from netcfg.inference.models import open_model, resolve_model
 
     parts = ("validation", "test") if args.part == "all" else (args.part,)
-    if is_ensemble_run(resolve_model(args.model)):
-        results = _ensemble(resolve_model(args.model), args, parts)
-        _print(results, args.json)
+    folder = resolve_model(args.model)
+    if is_ensemble_run(folder):
+        _print(_ensemble(folder, args, parts), args.json)
         return 0
     model = open_model(args.model)
     data = None
@@ -55,18 +55,8 @@ def _ensemble(folder, args: argparse.Namespace, parts: tuple[str, ...]) -> dict:
             "an ensemble is evaluated on its own data with its own metrics (RMSE, MAE): "
             "--data and --metrics apply to single models (evaluate a member instead)"
         )
-    found = {}
-    for part in parts:
-        if args.part == "all" and part == "validation" and not _has_validation(folder):
-            continue
-        found[part] = evaluate_ensemble(folder, part)[part]
-    return found
-
-
-def _has_validation(folder) -> bool:
-    members = sorted(p for p in (folder / "members").iterdir() if p.is_dir())
-    run = json.loads((members[0] / "run.json").read_text(encoding="utf-8"))
-    return bool(run.get("validation"))
+    found = evaluate_ensemble(folder, parts)
+    return {part: found[part] for part in parts if part in found}
 
 
 def _print(results: dict, as_json: bool) -> None:

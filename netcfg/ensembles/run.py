@@ -122,65 +122,79 @@ def _status(folder: Path) -> str | None:
         return None
 
 
-def evaluate_ensemble(folder: str | Path, part: str = "test") -> dict:
-    """The ensemble's metrics on ``part`` of the data its members were trained with.
+def evaluate_ensemble(folder: str | Path, parts: Sequence[str] = ("test",)) -> dict:
+    """The ensemble's metrics on those of ``parts`` that the members' data holds.
 
     Returns:
-        ``{part: {metric: value}, "members": {name: {"weight": w, part: {...}}}}``.
+        ``{part: {metric: value}, ..., "members": {name: {"weight": w, part: {...}}}}``.
 
     Raises:
         ModelError: not an ensemble run, or a member that did not complete.
-        DataError: the members' entries of ``part`` differ, or the ratings are implicit.
+        DataError: none of ``parts`` in the data, members whose entries differ, or ratings
+            that are not explicit.
     """
     root = Path(folder)
     if not is_ensemble_run(root):
         raise ModelError(f"{root} is not an ensemble's run directory")
     spec = EnsembleSpec.model_validate(RunDir(root).read_json("config.json"), strict=False)
-    total, members, keys = None, {}, None
+    totals, members = {}, {}
+    first = spec.Members[0].Name
     for member, weight in zip(spec.Members, spec.weights(), strict=True):
         folder = root / MEMBERS / member.Name
         if _status(folder) != "completed":
             raise ModelError(f"member '{member.Name}' ({folder}) has not completed its training")
-        users, items, predicted, actual = _member_ratings(folder, part)
-        order = np.lexsort((items, users))
-        users, items, predicted, actual = (
-            users[order],
-            items[order],
-            predicted[order],
-            actual[order],
-        )
-        if keys is None:
-            keys = (users, items, actual)
-            total = np.zeros_like(predicted)
-        elif not (np.array_equal(users, keys[0]) and np.array_equal(items, keys[1])):
-            raise DataError(
-                f"member '{member.Name}' was evaluated on other {part} entries than "
-                f"'{spec.Members[0].Name}': the members must share their data and split"
-            )
-        total += weight * predicted
-        members[member.Name] = {"weight": weight, part: _metrics(predicted, actual, spec)}
-    return {part: _metrics(total, keys[2], spec), "members": members}
+        ratings = _member_ratings(folder, parts)
+        if member.Name == first:
+            totals = {
+                part: (users, items, actual, np.zeros_like(predicted))
+                for part, (users, items, predicted, actual) in ratings.items()
+            }
+        members[member.Name] = {"weight": weight}
+        for part, (users, items, predicted, actual) in ratings.items():
+            expected = totals.get(part)
+            if set(ratings) != set(totals) or not (
+                np.array_equal(users, expected[0]) and np.array_equal(items, expected[1])
+            ):
+                raise DataError(
+                    f"member '{member.Name}' was evaluated on other {part} entries than "
+                    f"'{first}': the members must share their data and split"
+                )
+            expected[3][:] += weight * predicted
+            members[member.Name][part] = _metrics(predicted, actual, spec)
+    scores = {part: _metrics(total, actual, spec) for part, (_, _, actual, total) in totals.items()}
+    return {**scores, "members": members}
 
 
-def _member_ratings(folder: Path, part: str) -> tuple[np.ndarray, ...]:
-    """(user ids, item ids, predicted, actual) of every entry of ``part``."""
+def _member_ratings(folder: Path, parts: Sequence[str]) -> dict[str, tuple[np.ndarray, ...]]:
+    """Per part of ``parts`` in the member's data: (user ids, item ids, predicted, actual)
+    of every entry, sorted by user then item."""
     model = load_model(folder)
     target = model.spec.target_datasets()[0]
     run_data = bind_data(model.spec, model.spec.input_datasets(), [target])
     if run_data.implicit():
         raise DataError(f"{folder}: an ensemble averages explicit ratings; this data is implicit")
-    if part not in run_data.parts():
-        raise DataError(f"{folder}: the data has no {part} part")
+    available = [part for part in parts if part in run_data.parts()]
+    if not available:
+        raise DataError(f"{folder}: the data has no {' or '.join(parts)} part")
     evaluation = model.spec.Evaluation
     evaluator = Evaluator(
         run_data, ["RMSE"], batch_size=evaluation.BatchSize, clip=evaluation.ClipPredictions
     )
-    entries = evaluator.rating_entries(model.network, part)
     train = run_data.splits[target].train
-    rows = np.asarray(train.rows.ids)[entries["rows"]]
-    columns = np.asarray(train.columns.ids)[entries["columns"]]
-    users, items = (rows, columns) if train.orientation == "user" else (columns, rows)
-    return users, items, entries["predicted"], entries["actual"]
+    found = {}
+    for part in available:
+        entries = evaluator.rating_entries(model.network, part)
+        rows = np.asarray(train.rows.ids)[entries["rows"]]
+        columns = np.asarray(train.columns.ids)[entries["columns"]]
+        users, items = (rows, columns) if train.orientation == "user" else (columns, rows)
+        order = np.lexsort((items, users))
+        found[part] = (
+            users[order],
+            items[order],
+            entries["predicted"][order],
+            entries["actual"][order],
+        )
+    return found
 
 
 def _metrics(predicted: np.ndarray, actual: np.ndarray, spec: EnsembleSpec) -> dict[str, float]:

@@ -11,7 +11,7 @@ network is an opaque module returning outputs and losses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -20,7 +20,7 @@ from torch import nn
 from netcfg.data.interactions import Interactions
 from netcfg.trainers.bindings import RunData
 from netcfg.trainers.metric_names import MetricKind, parse_metric
-from netcfg.trainers.metrics import RankingMetrics, RatingMetrics
+from netcfg.trainers.metrics import RankingMetrics, RatingMetrics, ratings_at
 from netcfg.trainers.spec import EvaluationSpec
 
 __all__ = ["Evaluator", "default_metrics"]
@@ -98,15 +98,9 @@ class Evaluator:
             if ranked
             else None
         )
-        output = next(name for name, ds in network.outputs.items() if ds == target_name)
-        was_training = network.training
-        network.eval()
+        output = self._output(network)
         loss_sum, count = 0.0, 0
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
-            batch_in = _batches(inputs, chunk, self.device)
-            batch_out = _batches(targets, chunk, self.device)
-            result = network(batch_in, batch_out)
+        for chunk, result, batch_out in self._scored(network, inputs, targets, rows):
             loss_sum += float(result.loss) * len(chunk)
             count += len(chunk)
             scores = result.outputs[output]
@@ -114,7 +108,6 @@ class Evaluator:
                 ranking.update(scores, batch_out[target_name], seen.batch(chunk).to(self.device))
             if any(m.kind in (MetricKind.RMSE, MetricKind.MAE) for m in self.metrics):
                 rating.update(scores, batch_out[target_name])
-        network.train(was_training)
         found = {"Loss": loss_sum / max(count, 1), **rating.compute()}
         if ranking is not None:
             found.update(ranking.compute())
@@ -131,26 +124,36 @@ class Evaluator:
         inputs, targets = self.data.evaluation(part)
         target_name = self.data.targets[0]
         rows = np.flatnonzero(targets[target_name].row_counts() > 0)
-        output = next(name for name, ds in network.outputs.items() if ds == target_name)
-        was_training = network.training
-        network.eval()
+        output = self._output(network)
         found: dict[str, list[np.ndarray]] = {
             k: [] for k in ("rows", "columns", "predicted", "actual")
         }
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
-            batch = _batches(targets, chunk, self.device)[target_name]
-            scores = network(_batches(inputs, chunk, self.device)).outputs[output]
-            local = batch.row_ids()
-            predicted = scores[local, batch.indices].double()
-            if self.clip is not None:
-                predicted = predicted.clamp(*self.clip)
-            found["rows"].append(chunk[local.cpu().numpy()])
+        for chunk, result, batch_out in self._scored(network, inputs, targets, rows):
+            batch = batch_out[target_name]
+            predicted = ratings_at(result.outputs[output], batch, self.clip)
+            found["rows"].append(chunk[batch.row_ids().cpu().numpy()])
             found["columns"].append(batch.indices.cpu().numpy())
             found["predicted"].append(predicted.cpu().numpy())
             found["actual"].append(batch.values_or_ones(torch.float64).cpu().numpy())
-        network.train(was_training)
         return {k: np.concatenate(v) if v else np.zeros(0) for k, v in found.items()}
+
+    def _output(self, network: nn.Module) -> str:
+        """The Output layer of the target DataSet."""
+        target_name = self.data.targets[0]
+        return next(name for name, ds in network.outputs.items() if ds == target_name)
+
+    def _scored(self, network: nn.Module, inputs, targets, rows: np.ndarray) -> Iterator:
+        """``(chunk, network output, target batches)`` for each batch of ``rows``, the
+        network in eval mode meanwhile."""
+        was_training = network.training
+        network.eval()
+        try:
+            for start in range(0, len(rows), self.batch_size):
+                chunk = rows[start : start + self.batch_size]
+                batch_out = _batches(targets, chunk, self.device)
+                yield chunk, network(_batches(inputs, chunk, self.device), batch_out), batch_out
+        finally:
+            network.train(was_training)
 
 
 def _batches(matrices: Mapping[str, Interactions], rows: np.ndarray, device: torch.device):

@@ -16,7 +16,7 @@ from torch import Tensor
 from netcfg.data.batch import SparseBatch
 from netcfg.trainers.metric_names import MetricKind
 
-__all__ = ["RatingMetrics", "RankingMetrics", "top_k_items"]
+__all__ = ["RatingMetrics", "RankingMetrics", "ratings_at", "top_k_items"]
 
 
 class RatingMetrics:
@@ -53,9 +53,7 @@ class RatingMetrics:
         _check_shape(predictions, targets)
         if targets.nnz == 0:
             return
-        predicted = predictions.detach()[targets.row_ids(), targets.indices].double()
-        if self.clip is not None:
-            predicted = predicted.clamp(self.clip[0], self.clip[1])
+        predicted = ratings_at(predictions, targets, self.clip)
         error = predicted - targets.values_or_ones(torch.float64)
         self._squared += float(error.square().sum())
         self._absolute += float(error.abs().sum())
@@ -69,6 +67,15 @@ class RatingMetrics:
             MetricKind.RMSE.value: math.sqrt(self._squared / self._count),
             MetricKind.MAE.value: self._absolute / self._count,
         }
+
+
+def ratings_at(
+    predictions: Tensor, targets: SparseBatch, clip: tuple[float, float] | None
+) -> Tensor:
+    """The predicted ratings at the target's stored entries, in float64, clipped to ``clip``
+    when given: what RMSE and MAE score."""
+    predicted = predictions.detach()[targets.row_ids(), targets.indices].double()
+    return predicted if clip is None else predicted.clamp(clip[0], clip[1])
 
 
 def top_k_items(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:

@@ -142,6 +142,9 @@ def test_evaluate_command_scores_the_ensemble_again(trained, capsys):
     assert main(["evaluate", str(run), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["test"]["RMSE"] == pytest.approx(result.test["RMSE"], rel=1e-12)
+    assert main(["evaluate", str(run), "--part", "all", "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert list(both) == ["validation", "test"] and both["test"] == printed["test"]
 
 
 def test_single_model_commands_name_the_members(trained, capsys):
