@@ -1,11 +1,17 @@
-"""The Triton kernel bodies of `triton_kernels` (which launches them and documents them).
+"""Triton kernel bodies; `triton_kernels` launches them and documents what they compute.
 
-Grids: ``segment_rows_sum_kernel`` runs one program per (segment, block of ``BLOCK_H``
-output columns) and walks its segment in chunks of ``BLOCK_E`` entries, accumulating in
-float32 in entry order (no atomics); ``segment_rows_sum_atomic_kernel`` runs one program
-per (block of ``BLOCK_E`` entries, block of ``BLOCK_H`` columns) and adds into the output
-with relaxed float atomics; ``gather_dot_kernel`` runs one program per block of
-``BLOCK_E`` entries and loops over the hidden width in blocks of ``BLOCK_H``.
+``segment_rows_sum_kernel``: one program per (segment, block of ``BLOCK_H`` output
+columns). Each program walks its segment in chunks of ``BLOCK_E`` consecutive entries: it
+loads the chunk's source indices and coefficients as vectors, gathers a
+``[BLOCK_E, BLOCK_H]`` tile of matrix rows, reduces it over the entries and adds it to a
+float32 accumulator, in entry order (no atomics). Empty segments store zeros; a segment of
+``n`` entries costs ``ceil(n / BLOCK_E)`` iterations.
+
+``segment_rows_sum_atomic_kernel``: one program per (block of ``BLOCK_E`` entries, block of
+``BLOCK_H`` columns), adding into the output with relaxed float atomics.
+
+``gather_dot_kernel``: one program per block of ``BLOCK_E`` entries, looping over the hidden
+width in blocks of ``BLOCK_H``.
 """
 
 from __future__ import annotations

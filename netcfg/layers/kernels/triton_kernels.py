@@ -13,18 +13,12 @@ Two kernels cover every sparse product a netcfg training step needs:
     (segments = rows of the target entries, sources = their columns, matrix = ``weight_rows``)
     and for the weight rows (segments = runs of equal columns, sources = rows, matrix = hidden).
 
-    Grid: one program per (segment, block of ``BLOCK_H`` output columns). Each program walks
-    its segment in chunks of ``BLOCK_E`` consecutive entries: it loads the chunk's source indices
-    and coefficients as vectors, gathers a ``[BLOCK_E, BLOCK_H]`` tile of matrix rows, reduces
-    it over the entries and adds it to a float32 accumulator. Empty segments store zeros; long
-    segments simply take more loop iterations (one program per column block handles the whole
-    segment, so a segment of ``n`` entries costs ``ceil(n / BLOCK_E)`` iterations).
-
 ``gather_dot``
     ``out[e] = dot(hidden[row_ids[e], :], weight_rows[columns[e], :]) (+ bias[columns[e]])``:
     the sampled dense x dense^T product that evaluates an output layer only at the target
-    entries. Grid: one program per block of ``BLOCK_E`` entries, looping over the hidden width in
-    blocks of ``BLOCK_H``.
+    entries.
+
+The kernels' grids and tiles are described in `triton_jit`.
 
 Determinism. ``segment_rows_sum`` never uses atomics: every output element is produced by a
 single program that accumulates its segment's entries in a fixed order (chunks of ``BLOCK_E``
@@ -126,9 +120,14 @@ def _segment_blocks(n_entries: int, n_segments: int, width: int) -> tuple[int, i
     return max(16, min(64, _SEGMENT_TILE // block_h)), block_h
 
 
-def _launch_device(device: torch.device):
-    # Triton launches on the current CUDA device; make it the tensors' one.
-    return torch.cuda.device(device) if device.type == "cuda" else nullcontext()
+def _launch(kernel, grid: tuple[int, ...], device: torch.device, *args, **constants) -> None:
+    """Launch ``kernel`` with the shared compile options, on ``device`` when it is a GPU
+    (Triton launches on the current CUDA device: make it the tensors' one). Vector
+    arguments (indices, coefficients, bias) are made contiguous; matrices are passed with
+    their row strides, as given."""
+    args = [a.contiguous() if isinstance(a, Tensor) and a.dim() == 1 else a for a in args]
+    with torch.cuda.device(device) if device.type == "cuda" else nullcontext():
+        kernel[grid](*args, **constants, **_LAUNCH_OPTIONS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,26 +202,24 @@ def segment_rows_sum(
         return torch.zeros((n_segments, width), dtype=torch.float32, device=device)
 
     matrix = rows_ready(matrix)
-    segment_offsets = segment_offsets.contiguous()
-    source_rows = source_rows.contiguous()
-    coefficients = coefficients.contiguous()
     out = torch.empty((n_segments, width), dtype=torch.float32, device=device)
     block_e, block_h = _segment_blocks(n_entries, n_segments, width)
     grid = (n_segments, triton.cdiv(width, block_h))
-    with _launch_device(device):
-        segment_rows_sum_kernel[grid](
-            segment_offsets,
-            source_rows,
-            coefficients,
-            matrix,
-            out,
-            width,
-            matrix.stride(0),
-            out.stride(0),
-            BLOCK_E=block_e,
-            BLOCK_H=block_h,
-            **_LAUNCH_OPTIONS,
-        )
+    _launch(
+        segment_rows_sum_kernel,
+        grid,
+        device,
+        segment_offsets,
+        source_rows,
+        coefficients,
+        matrix,
+        out,
+        width,
+        matrix.stride(0),
+        out.stride(0),
+        BLOCK_E=block_e,
+        BLOCK_H=block_h,
+    )
     return out
 
 
@@ -290,26 +287,24 @@ def segment_rows_sum_atomic(
         return out
 
     matrix = rows_ready(matrix)
-    destination_rows = destination_rows.contiguous()
-    source_rows = source_rows.contiguous()
-    coefficients = coefficients.contiguous()
     block_h = _block_h(width, _SEGMENT_MAX_BLOCK_H)
     grid = (triton.cdiv(n_entries, _ATOMIC_BLOCK_E), triton.cdiv(width, block_h))
-    with _launch_device(device):
-        segment_rows_sum_atomic_kernel[grid](
-            destination_rows,
-            source_rows,
-            coefficients,
-            matrix,
-            out,
-            n_entries,
-            width,
-            matrix.stride(0),
-            out.stride(0),
-            BLOCK_E=_ATOMIC_BLOCK_E,
-            BLOCK_H=block_h,
-            **_LAUNCH_OPTIONS,
-        )
+    _launch(
+        segment_rows_sum_atomic_kernel,
+        grid,
+        device,
+        destination_rows,
+        source_rows,
+        coefficients,
+        matrix,
+        out,
+        n_entries,
+        width,
+        matrix.stride(0),
+        out.stride(0),
+        BLOCK_E=_ATOMIC_BLOCK_E,
+        BLOCK_H=block_h,
+    )
     return out
 
 
@@ -378,29 +373,26 @@ def gather_dot(
 
     hidden = rows_ready(hidden)
     weight_rows = rows_ready(weight_rows)
-    row_ids = row_ids.contiguous()
-    columns = columns.contiguous()
     width = hidden.shape[1]
-    if bias is not None:
-        bias = bias.contiguous()
     out = torch.empty(n_entries, dtype=torch.float32, device=device)
     block_h = _block_h(width, _GATHER_MAX_BLOCK_H)
     grid = (triton.cdiv(n_entries, _GATHER_BLOCK_E),)
-    with _launch_device(device):
-        gather_dot_kernel[grid](
-            row_ids,
-            columns,
-            hidden,
-            weight_rows,
-            bias if bias is not None else out,
-            out,
-            n_entries,
-            width,
-            hidden.stride(0),
-            weight_rows.stride(0),
-            HAS_BIAS=bias is not None,
-            BLOCK_E=_GATHER_BLOCK_E,
-            BLOCK_H=block_h,
-            **_LAUNCH_OPTIONS,
-        )
+    _launch(
+        gather_dot_kernel,
+        grid,
+        device,
+        row_ids,
+        columns,
+        hidden,
+        weight_rows,
+        bias if bias is not None else out,
+        out,
+        n_entries,
+        width,
+        hidden.stride(0),
+        weight_rows.stride(0),
+        HAS_BIAS=bias is not None,
+        BLOCK_E=_GATHER_BLOCK_E,
+        BLOCK_H=block_h,
+    )
     return out
