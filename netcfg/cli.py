@@ -33,17 +33,21 @@ run 'netcfg COMMAND --help' for the options of a command.
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     parser = argparse.ArgumentParser(
         prog="netcfg",
-        parents=[common],
         description="Declarative deep networks for sparse recommender data: DSSTNE's config "
         "language on PyTorch.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     parser.add_argument("--version", action="version", version=f"netcfg {__version__}")
+    # every subcommand takes --debug too; SUPPRESS keeps a subparser that did not see it
+    # from resetting the one given before the subcommand (netcfg --debug data import ...)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in (train, predict, evaluate, export, validate, render, schema, data, zoo):
         command.add_parser(subparsers, [common])

@@ -1,4 +1,5 @@
-"""``netcfg predict``: top-K recommendations for every user, from a trained model."""
+"""``netcfg predict``: top-K recommendations for every user, or the scores of given
+(user, item) pairs (``--pairs``), from a trained model."""
 
 from __future__ import annotations
 
@@ -15,9 +16,17 @@ EPILOG = """examples:
   netcfg predict runs/u1 --input new_ratings.tsv --top-k 20 --exclude-seen \\
       --filter deny:out_of_stock.txt --output-format jsonl
   netcfg predict zoo:my-model --users users.txt --top-k 500 --output-format dsstne
+  netcfg predict runs/u1 --pairs candidates.tsv --out scores.tsv
 
 filters: a file of item ids (one per line) is a deny list; allow:FILE keeps only those items;
 lines 'user<TAB>item' deny items to one user.
+
+pairs: a delimited file of user, item (a values column and a header line are allowed),
+scored in its order as 'user<TAB>item<TAB>score' lines. The input rows are the model's
+training data. Ratings are clipped to the training value range unless --no-clip (or the
+config's Evaluation.ClipPredictions is false). A pair whose user or item the model does
+not know is written with an EMPTY score and counted on standard error; --strict makes
+that an error (exit status 2, nothing written).
 """
 
 
@@ -74,12 +83,16 @@ def training_interactions(model):
     from netcfg.data.source import open_source
 
     (dataset,) = model.network.inputs.values()
-    train = open_source(model.spec.Data[dataset]).train
+    train = open_source(model.spec.Data[dataset], name=dataset).train
     return train.transpose() if train.orientation == "item" else train
 
 
 def run(args: argparse.Namespace) -> int:
-    """Recommend, write, and report what was ignored."""
+    """Recommend (or score ``--pairs``), write, and report what was ignored."""
+    if args.pairs is not None:
+        return _run_pairs(args)
+    if args.top_k is None:
+        args.usage_error("give --top-k K, or --pairs FILE")
     from netcfg.data.source import open_source
     from netcfg.data.spec import DataSourceSpec
     from netcfg.inference.models import open_model
@@ -150,10 +163,11 @@ def add_parser(subparsers, parents) -> None:
     parser = subparsers.add_parser(
         "predict",
         parents=parents,
-        help="top-K recommendations from a trained model",
+        help="top-K recommendations, or scores of given pairs, from a trained model",
         description="Recommend the top K items for every user of the input (default: the "
         "data the model was trained on). Users unknown to the model are folded in from their "
-        "input interactions; items unknown to the model are ignored and counted.",
+        "input interactions; items unknown to the model are ignored and counted. With --pairs, "
+        "score the given (user, item) pairs instead.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -162,9 +176,9 @@ def add_parser(subparsers, parents) -> None:
         "--input",
         help="interactions of the users to recommend for: a dataset or split directory, or a file",
     )
-    parser.add_argument("--format", default="auto", help="format of an --input file")
+    parser.add_argument("--format", default="auto", help="format of an --input or --pairs file")
     parser.add_argument(
-        "--top-k", type=_positive, required=True, help="items per user (any number)"
+        "--top-k", type=_positive, help="items per user (any number; needed without --pairs)"
     )
     parser.add_argument(
         "--exclude-seen",
@@ -188,4 +202,65 @@ def add_parser(subparsers, parents) -> None:
     )
     parser.add_argument("--batch-size", type=int, default=1024, help="users per batch")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(run=run)
+    _add_pairs_arguments(parser)
+    parser.set_defaults(run=run, usage_error=parser.error)
+
+
+_TOP_K_ONLY = ("top_k", "exclude_seen", "filter", "users", "input")
+
+
+def _add_pairs_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--pairs`` and its options."""
+    parser.add_argument(
+        "--pairs",
+        metavar="FILE",
+        help="score these (user, item) pairs instead of recommending: a delimited file, "
+        "values column optional, header allowed; unknown users or items get an empty score",
+    )
+    parser.add_argument(
+        "--no-clip", action="store_true", help="--pairs: do not clip ratings to the training range"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="--pairs: unknown users or items are an error (exit status 2)",
+    )
+
+
+def _run_pairs(args: argparse.Namespace) -> int:
+    """Score every pair of ``--pairs`` in its order; report (or refuse) unknown ids."""
+    from netcfg.data.readers import read_interactions
+    from netcfg.data.source import open_source
+    from netcfg.inference.models import open_model
+    from netcfg.inference.pairs import clip_range, format_scores, model_datasets, score_pairs
+
+    given = [name for name in _TOP_K_ONLY if getattr(args, name) not in (None, False, [])]
+    if given or args.output_format != "tsv":
+        options = ", ".join("--" + n.replace("_", "-") for n in given) or "--output-format"
+        args.usage_error(f"--pairs writes user, item, score lines: {options} do not apply")
+    pairs = read_interactions(args.pairs, args.format)
+    model = open_model(args.model)
+    dataset, target = model_datasets(model)
+    rows = open_source(model.spec.Data[dataset], name=dataset).train
+    target_rows = rows if target == dataset else open_source(model.spec.Data[target]).train
+    clip = None
+    if not args.no_clip and model.spec.Evaluation.ClipPredictions:
+        clip = clip_range(target_rows)
+    found = score_pairs(
+        model, rows, pairs.users, pairs.items, clip=clip, batch_size=args.batch_size
+    )
+    report = (
+        f"{found.unknown_users:,} pairs with unknown users, "
+        f"{found.unknown_items:,} with unknown items"
+    )
+    if args.strict and found.unknown:
+        raise DataError(f"{report} (--strict)", Location(str(args.pairs)))
+    if found.unknown:
+        print(f"netcfg: warning: {report}; their score is empty", file=sys.stderr)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.writelines(format_scores(found))
+        print(f"{len(found.scores):,} pairs scored, written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.writelines(format_scores(found))
+    return 0

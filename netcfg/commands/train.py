@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         best = (
             f"best epoch {result.best_epoch} of {result.epochs}"
             if result.best_epoch
-            else f"{result.epochs} epochs"
+            else f"{result.epochs} epochs, the last one kept (no validation part)"
         )
         print(f"trained: {best}")
     for part in ("validation", "test"):

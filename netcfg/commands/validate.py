@@ -1,4 +1,9 @@
-"""``netcfg validate``: check a config and, when widths are known, compile it on meta."""
+"""``netcfg validate``: check a config and, when widths are known, compile it on meta.
+
+Widths come from ``--data``, from ``--set Layers.<name>.N``, or from the config's own
+``Data`` entries where they open without a download: a dataset or split directory, a raw
+file, a fetched dataset already in the cache, a synthetic spec (its size, not generated).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,15 @@ import torch
 from netcfg.commands.common import add_config_arguments
 from netcfg.config import load_config
 from netcfg.data.probe import dataset_width
-from netcfg.data.spec import Orientation
-from netcfg.errors import ConfigError, Issue, Location
+from netcfg.data.source import open_source
+from netcfg.data.spec import DataSourceSpec, Orientation
+from netcfg.data.store import is_dataset
+from netcfg.errors import ConfigError, DataError, Issue, Location
 from netcfg.networks.compile import compile_network
 from netcfg.networks.spec import ModelSpec
 from netcfg.networks.summary import format_table, layer_rows
 
-__all__ = ["add_parser", "data_widths", "unknown_widths"]
+__all__ = ["add_parser", "config_widths", "data_widths", "unknown_widths"]
 
 EPILOG = """examples:
   netcfg validate model.json
@@ -73,6 +80,48 @@ def data_widths(spec: ModelSpec, data: Sequence[str]) -> dict[str, int]:
     return widths
 
 
+def config_widths(spec: ModelSpec, names: Sequence[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Widths of the DataSets ``names`` from the config's own ``Data`` entries.
+
+    An entry is read when that is cheap: a path (dataset or split directory, raw file), a
+    fetched dataset already in the cache (with its fold's files), a synthetic spec (Users
+    or Items, by orientation, without generating it). Nothing is downloaded.
+
+    Returns:
+        The widths found, and for each entry that could not be read, why.
+    """
+    widths, problems = {}, {}
+    for name in names:
+        source = spec.Data.get(name)
+        if source is None or not _cached(source):
+            continue
+        try:
+            widths[name] = _source_width(source)
+        except DataError as err:
+            problems[name] = str(err)
+    return widths, problems
+
+
+def _cached(source: DataSourceSpec) -> bool:
+    """Whether a fetched source is in the cache (other sources are local)."""
+    if source.Fetch is None:
+        return True
+    from netcfg.data.fetch import cache_dir
+
+    folder = cache_dir() / source.Fetch.value
+    folds = [folder / "ml-100k" / f"{source.Fold.value}.{p}" for p in ("base", "test")]
+    return is_dataset(folder / "dataset") and all(
+        f.is_file() for f in (folds if source.Fold is not None else ())
+    )
+
+
+def _source_width(source: DataSourceSpec) -> int:
+    synthetic = source.Synthetic
+    if synthetic is not None:  # a Users x Items matrix; filters and splits keep its shape
+        return synthetic.Users if source.Orientation is Orientation.Item else synthetic.Items
+    return open_source(source).train.shape[1]
+
+
 def unknown_widths(spec: ModelSpec, widths: dict[str, int]) -> list[str]:
     """DataSets whose width an ``"auto"`` layer needs but nothing gives."""
     stated = {
@@ -110,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _check(label: str, spec, data: list[str]) -> None:
     widths = data_widths(spec, data)
+    found, problems = config_widths(spec, unknown_widths(spec, widths))
+    widths.update(found)
     missing = unknown_widths(spec, widths)
     if missing:
         print(
@@ -117,6 +168,8 @@ def _check(label: str, spec, data: list[str]) -> None:
             f"DataSet {', '.join(repr(m) for m in missing)} is unknown (give --data PATH, "
             "or --set Layers.<name>.N=WIDTH)"
         )
+        for name, problem in problems.items():
+            print(f"  DataSet '{name}': {problem}")
         print(format_table(layer_rows(spec), None))
         return
     with torch.device("meta"):
@@ -132,9 +185,11 @@ def add_parser(subparsers, parents) -> None:
         "validate",
         parents=parents,
         help="check a config (and compile it when widths are known)",
-        description='Validate a config. When every "auto" width is known (from --data or '
-        "--set), also compile the network on the meta device (no memory is allocated) and "
-        "print each layer's shape and parameter count.",
+        description='Validate a config. When every "auto" width is known (from --data, '
+        "--set, or the config's own Data where it opens without a download: a dataset or "
+        "split directory, a raw file, a fetched dataset already cached, a synthetic spec), "
+        "also compile the network on the meta device (no memory is allocated) and print "
+        "each layer's shape and parameter count.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

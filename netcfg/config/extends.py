@@ -4,13 +4,16 @@ Objects merge key by key, the extending config winning; arrays and plain values 
 replaced, except ``Layers``, which merge by ``Name``: a layer whose name the base has is
 merged into that layer, a new one is inserted after the layer that precedes it in the
 extending config. An object whose union tag changes (a different Optimizer ``Type``, say)
-is replaced, not merged, so keys of the old choice do not leak into the new one.
+is replaced, not merged, so keys of the old choice do not leak into the new one. A data
+source entry that gives a new source (Path, Fetch or Synthetic) replaces the inherited
+source and keeps its treatment (`netcfg.config.data_sources`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from netcfg.config.data_sources import gives_source, is_data_source, replace_source
 from netcfg.config.navigate import slot_of
 from netcfg.config.overrides import located
 from netcfg.config.tree import LocDict, LocList
@@ -24,6 +27,8 @@ def merge_configs(base: Any, child: Any, annotation: Any) -> Any:
     Example:
         >>> merged = merge_configs(base_tree, child_tree, ModelSpec)
     """
+    if is_data_source(annotation) and gives_source(child):
+        return replace_source(base, child)
     slot = slot_of(annotation)
     if isinstance(child, LocDict) and isinstance(base, str) and slot.shorthand:
         base = located({slot.shorthand: base}, child.loc)

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from netcfg.config.data_sources import absolute_data_paths, data_overrides
 from netcfg.config.extends import merge_configs
 from netcfg.config.issues import validation_issues
 from netcfg.config.keys import canonicalize
@@ -26,12 +27,17 @@ from netcfg.zoo import is_zoo_name, zoo_entry
 __all__ = ["load_config", "load_tree", "validate_config", "validate_tree"]
 
 
-def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ModelSpec:
+def load_config(
+    path: str | Path, overrides: Sequence[str] = (), *, data: Sequence[str] = ()
+) -> ModelSpec:
     """Load, validate and check a JSON or YAML config file.
 
     Args:
         path: a config file, or a folder holding ``model.json``/``model.yaml``.
         overrides: ``KEY=VALUE`` strings, as given to ``--set``.
+        data: ``PATH`` (every DataSet) or ``NAME=PATH`` strings, as given to ``netcfg train
+            --data``: each replaces the source of its DataSets (keeping Orientation and the
+            other treatment keys), before the ``overrides`` apply.
 
     Returns:
         The frozen, fully resolved spec.
@@ -44,19 +50,24 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ModelSpec:
     """
     issues: list[Issue] = []
     tree = load_tree(path, issues)
-    return validate_tree(tree, overrides, issues)
+    return validate_tree(tree, [*data_overrides(_datasets(tree), data), *overrides], issues)
 
 
 def validate_config(
-    data: Mapping[str, Any], overrides: Sequence[str] = (), source: str = "<config>"
+    data: Mapping[str, Any],
+    overrides: Sequence[str] = (),
+    source: str = "<config>",
+    *,
+    bind: Sequence[str] = (),
 ) -> ModelSpec:
     """Validate a config given as a Python mapping (keys in any case, DSSTNE aliases).
 
-    ``Extends`` and relative data paths are resolved against the current directory.
+    ``Extends`` and relative data paths are resolved against the current directory;
+    ``bind`` holds ``--data`` strings, as `load_config`'s ``data``.
     """
     issues: list[Issue] = []
     tree = _complete(located(dict(data), Location(source)), Path.cwd() / source, (), issues)
-    return validate_tree(tree, overrides, issues)
+    return validate_tree(tree, [*data_overrides(_datasets(tree), bind), *overrides], issues)
 
 
 def load_tree(path: str | Path, issues: list[Issue], chain: tuple[Path, ...] = ()) -> LocDict:
@@ -74,7 +85,7 @@ def load_tree(path: str | Path, issues: list[Issue], chain: tuple[Path, ...] = (
 
 def _complete(tree: LocDict, file: Path, chain: tuple[Path, ...], issues: list[Issue]) -> LocDict:
     tree = canonicalize(tree, ModelSpec, (), issues)
-    _absolute_data_paths(tree, file.parent)
+    absolute_data_paths(tree, file.parent)
     if "Extends" in tree:
         tree = _extend(tree, file, chain, issues)
     _fill_names(tree)
@@ -135,20 +146,15 @@ def _extend(tree: LocDict, file: Path, chain: tuple[Path, ...], issues: list[Iss
     return merge_configs(base, tree, ModelSpec)
 
 
-def _absolute_data_paths(tree: LocDict, folder: Path) -> None:
-    data = tree.get("Data")
-    if not isinstance(data, LocDict):
-        return
-    for name, source in data.items():
-        places = (
-            [(data, name)]
-            if isinstance(source, str)
-            else [(source, key) for key in ("Path", "Test", "Validation")]
-        )
-        for holder, key in places:
-            value = holder.get(key) if isinstance(holder, LocDict) else None
-            if isinstance(value, str) and value and not Path(value).is_absolute():
-                holder.put(key, str(folder / value), holder.key_locs.get(key))
+def _datasets(tree: LocDict) -> list[str]:
+    """The DataSet names the tree's layers use, in order."""
+    layers = tree.get("Layers")
+    names = [
+        layer.get("DataSet")
+        for layer in (layers if isinstance(layers, LocList) else ())
+        if isinstance(layer, LocDict)
+    ]
+    return list(dict.fromkeys(n for n in names if isinstance(n, str)))
 
 
 def _fill_names(tree: LocDict) -> None:

@@ -5,16 +5,31 @@ Path segments are matched as keys are (case-insensitive, with aliases); a segmen
 Values are read as JSON, else as YAML scalars (``256``, ``1e-3``, ``true``, ``Sigmoid``,
 ``[1, 2]``). The new values remember the override that set them, so a value that fails
 validation is reported against the ``--set`` argument.
+
+A data source override that gives a source (``Data.ratings=PATH``, ``Data.ratings.Path=...``,
+``Data.ratings={"Fetch": ...}``) replaces the entry's source and keeps its treatment
+(Orientation, Binarize...); relative paths are resolved against the current directory
+(`netcfg.config.data_sources`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from netcfg.config.data_sources import (
+    PATH_KEYS,
+    SOURCE_GIVERS,
+    absolute_paths,
+    gives_source,
+    is_data_source,
+    replace_source,
+    start_new_source,
+)
 from netcfg.config.keys import applicable_models, canonicalize
 from netcfg.config.navigate import Slot, slot_of
 from netcfg.config.reader import YamlLoader
@@ -90,6 +105,7 @@ def _apply(
     path: tuple[str | int, ...] = ()
     for position, segment in enumerate(segments):
         last = position == len(segments) - 1
+        outer = annotation
         slot = slot_of(annotation)
         if slot.models and isinstance(node, LocDict):
             models = applicable_models(node, slot)
@@ -122,8 +138,11 @@ def _apply(
             )
             return
         path = (*path, key)
+        if is_data_source(outer) and key in SOURCE_GIVERS and (last or key not in node):
+            start_new_source(node, where)
         if last:
-            _put(node, key, canonicalize(value, annotation, path, issues), where)
+            new = canonicalize(value, annotation, path, issues)
+            _put(node, key, _data_value(node, key, new, (outer, annotation), where), where)
             return
         inner = slot_of(annotation)
         child = node[key] if _has(node, key) else None
@@ -143,6 +162,23 @@ def _apply(
             )
             return
         node = child
+
+
+def _data_value(node: Any, key: Any, value: Any, annotations: tuple, where: Location) -> Any:
+    """A value set in ``Data``: paths made absolute, a new source replacing the old one."""
+    outer, annotation = annotations
+    if is_data_source(outer) and key in PATH_KEYS:
+        return absolute_paths(value, Path.cwd())
+    entries = slot_of(annotation).values
+    if entries is not None and is_data_source(entries) and isinstance(value, LocDict):
+        for name, entry in value.items():  # the whole Data section
+            value.put(name, absolute_paths(entry, Path.cwd()), value.key_locs.get(name))
+    if not is_data_source(annotation):
+        return value
+    value = absolute_paths(value, Path.cwd())
+    if gives_source(value) and isinstance(node, LocDict):
+        return replace_source(node.get(key), value, where)
+    return value
 
 
 def _has(node: Any, key: str | int) -> bool:

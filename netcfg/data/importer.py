@@ -6,6 +6,7 @@ from pathlib import Path
 
 from netcfg.data.formats import TextFormat
 from netcfg.data.ids import factorize
+from netcfg.data.info import dataset_info
 from netcfg.data.interactions import DuplicatePolicy, Interactions
 from netcfg.data.readers import RawInteractions, read_interactions
 from netcfg.data.spec import DataFormat
@@ -53,6 +54,9 @@ def import_file(
 ) -> Interactions:
     """Read an interaction file and, if ``out`` is given, save it as a dataset directory.
 
+    The statistics ``netcfg data info`` prints are computed before the directory is
+    written, so data they cannot describe never leaves a dataset behind.
+
     Raises:
         DataError: the file cannot be read, a line is bad (file, line number, text), or
             duplicates are found under the ``error`` policy.
@@ -65,5 +69,6 @@ def import_file(
     raw = read_interactions(path, fmt, skip_bad_lines=skip_bad_lines, value_range=value_range)
     matrix = to_interactions(raw, duplicates=duplicates, implicit=implicit)
     if out is not None:
+        dataset_info(matrix)
         save_dataset(matrix, out)
     return matrix

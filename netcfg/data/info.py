@@ -12,6 +12,8 @@ from netcfg.data.interactions import Interactions
 __all__ = ["dataset_info", "format_info"]
 
 QUANTILES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
+MAX_DISTINCT = 20
+"""Up to this many distinct values, the histogram counts each value."""
 
 
 def _quantiles(counts: np.ndarray) -> dict[str, float]:
@@ -24,11 +26,52 @@ def _quantiles(counts: np.ndarray) -> dict[str, float]:
 
 
 def _histogram(values: np.ndarray) -> dict[str, int]:
+    """Counts of each value, or of value bins when there are more than `MAX_DISTINCT`.
+
+    Bins are log-spaced (edges 1, 2, 5, 10, 20, ...) for positive values spanning two
+    decades or more, such as play counts; otherwise linear with a round step. Integer
+    values get inclusive labels (``"10..19"``), others half-open ones (``"[0.5, 1)"``).
+    """
+    values = values[np.isfinite(values)]
     distinct, counts = np.unique(values, return_counts=True)
-    if len(distinct) <= 20:
+    if len(distinct) <= MAX_DISTINCT:
         return {f"{v:g}": int(c) for v, c in zip(distinct, counts, strict=True)}
-    counts, edges = np.histogram(values, bins=10)
-    return {f"[{lo:g}, {hi:g})": int(c) for lo, hi, c in zip(edges, edges[1:], counts, strict=True)}
+    lo, hi = float(distinct[0]), float(distinct[-1])
+    edges = _log_edges(lo, hi) if lo > 0 and hi >= 100 * lo else _linear_edges(lo, hi)
+    counts = np.histogram(values, bins=edges)[0]
+    integral = bool(np.all(distinct == np.round(distinct)) and np.all(edges == np.round(edges)))
+    return {
+        _bin_label(a, b, integral): int(c)
+        for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)
+    }
+
+
+def _log_edges(lo: float, hi: float) -> np.ndarray:
+    """Edges 1, 2, 5 x 10^k from the last one <= ``lo`` to the first one > ``hi``
+    (decades only when that would make more than 30 bins)."""
+    first, last = int(np.floor(np.log10(lo))), int(np.floor(np.log10(hi))) + 1
+    steps = (1, 2, 5) if 3 * (last - first) <= 30 else (1,)
+    series = np.array([m * 10.0**k for k in range(first, last + 1) for m in steps])
+    start = np.flatnonzero(series <= lo)[-1]
+    stop = np.flatnonzero(series > hi)[0]
+    return series[start : stop + 1]
+
+
+def _linear_edges(lo: float, hi: float, bins: int = 10) -> np.ndarray:
+    """At most ``bins + 1`` bins of a round width (1, 2 or 5 x 10^k) from below ``lo`` to
+    above ``hi``."""
+    raw = (hi - lo) / bins
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    start = np.floor(lo / step) * step
+    count = int(np.floor((hi - start) / step)) + 2
+    return start + step * np.arange(count)
+
+
+def _bin_label(lo: float, hi: float, integral: bool) -> str:
+    if not integral:
+        return f"[{lo:g}, {hi:g})"
+    return f"{lo:g}" if hi - lo == 1 else f"{lo:g}..{hi - 1:g}"
 
 
 def _date(seconds: int) -> str:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from netcfg.data import splits, transforms
 from netcfg.data.importer import import_file
@@ -31,19 +34,25 @@ from netcfg.data.spec import (
 from netcfg.data.split_store import is_split, load_split
 from netcfg.data.splits import SplitSet
 from netcfg.data.store import is_dataset, load_dataset, save_dataset
+from netcfg.data.unseen import UnseenEntries
 from netcfg.errors import DataError, Location
 
 __all__ = ["open_source", "synthetic_dataset"]
 
 
-def open_source(source: DataSourceSpec) -> SplitSet:
+def open_source(source: DataSourceSpec, name: str | None = None) -> SplitSet:
     """The data a ``Data`` entry binds, prepared and split.
 
     A split directory gives its parts. Anything else gives one matrix, which is prepared
     (``Binarize``, ``Transform``, minimum counts) and split by the ``Test``/``Validation``
     files or the ``Protocol``; without either it is all ``train``. A ``Fold`` of MovieLens
     100K trains on ``<fold>.base`` and tests on ``<fold>.test``, as those two files would.
-    ``Split`` then serves one part alone as ``train``.
+    ``Split`` then serves one part alone as ``train``. Given files are read with their
+    values and prepared exactly as the training file is.
+
+    Args:
+        source: the ``Data`` entry.
+        name: its DataSet name, for messages (``Data.<name>.Binarize``).
 
     Raises:
         DataError: a missing path, an unknown part, unreadable data.
@@ -57,8 +66,9 @@ def open_source(source: DataSourceSpec) -> SplitSet:
             )
         split = load_split(path, orientation=orientation)
     else:
-        split = _split(_prepare(_matrix(path, source), source), source)
-        split.parts = {name: _oriented(part, orientation) for name, part in split.parts.items()}
+        key = f"Data.{name or '<DataSet>'}"
+        split = _split(_matrix(path, source), source, path, key)
+        split = split.oriented(orientation)
     if source.Split is not None:
         if source.Split not in split.parts:
             raise DataError(
@@ -116,14 +126,30 @@ def _format(source: DataSourceSpec) -> DataFormat:
     return DataFormat.auto if source.Format is DataFormat.netcfg else source.Format
 
 
-def _prepare(matrix: Interactions, source: DataSourceSpec) -> Interactions:
+def _prepare(matrix: Interactions, source: DataSourceSpec, path: Path, key: str) -> Interactions:
+    """Binarize or transform the values of ``matrix`` (read from ``path``), then drop rare
+    users and items; ``key`` (``Data.<name>``) names the settings in messages."""
+    where = Location(str(path))
     if source.Binarize is not None:
-        matrix = transforms.binarize(matrix, source.Binarize)
+        matrix = transforms.binarize(matrix, source.Binarize, location=where, key=f"{key}.Binarize")
     if source.Transform is TransformName.log1p:
-        matrix = transforms.log1p(matrix)
+        matrix = transforms.log1p(matrix, location=where, key=f"{key}.Transform")
     return transforms.min_counts(
         matrix, rows=source.MinUserInteractions, columns=source.MinItemInteractions
     )
+
+
+def _prepare_unseen(entries: UnseenEntries, source: DataSourceSpec) -> UnseenEntries:
+    """The values of a given file's unseen entries, binarized or transformed as its part's
+    (a part without values was refused by `_prepare` already)."""
+    if entries.values is None:
+        return entries
+    if source.Binarize is not None:
+        entries = entries.entries(entries.values >= source.Binarize)
+        entries = replace(entries, values=None)
+    if source.Transform is TransformName.log1p and entries.values is not None:
+        entries = replace(entries, values=np.log1p(entries.values).astype(np.float32))
+    return entries
 
 
 def _fold_files(source: DataSourceSpec) -> tuple[Path, Path]:
@@ -143,16 +169,20 @@ def _evaluation_files(source: DataSourceSpec) -> dict[str, Path]:
     }
 
 
-def _split(matrix: Interactions, source: DataSourceSpec) -> SplitSet:
+def _split(matrix: Interactions, source: DataSourceSpec, path: Path, key: str) -> SplitSet:
     given = _evaluation_files(source)
     if given:
-        files = {name: read_interactions(path, _format(source)) for name, path in given.items()}
+        files = {part: read_interactions(file, _format(source)) for part, file in given.items()}
         split = splits.split_files(matrix, files)
+        origin = {"train": path, **given}
         split.parts = {
-            name: part if name == "train" else _prepare(part, source)
-            for name, part in split.parts.items()
+            part: _prepare(entries, source, origin[part], key)
+            for part, entries in split.parts.items()
         }
+        split.meta["counts"] = {part: entries.nnz for part, entries in split.parts.items()}
+        split.unseen = {part: _prepare_unseen(e, source) for part, e in split.unseen.items()}
         return split
+    matrix = _prepare(matrix, source, path, key)
     protocol = source.Protocol
     if protocol is None:
         return SplitSet({"train": matrix}, {"protocol": "none"})
@@ -179,7 +209,3 @@ def _split(matrix: Interactions, source: DataSourceSpec) -> SplitSet:
         validation_fraction=protocol.ValidationFraction,
         seed=protocol.Seed,
     )
-
-
-def _oriented(matrix: Interactions, orientation: str) -> Interactions:
-    return matrix.transpose() if matrix.orientation != orientation else matrix

@@ -274,6 +274,26 @@ class DataSourceSpec(SpecBase):
         return self
 
 
+DATA_KEY_GROUPS: dict[str, frozenset[str]] = {
+    "source": frozenset(
+        {"Path", "Fetch", "Synthetic", "Fold", "Format", "Test", "Validation", "Protocol", "Split"}
+    ),
+    "treatment": frozenset(
+        {
+            "Orientation",
+            "Binarize",
+            "Transform",
+            "MinUserInteractions",
+            "MinItemInteractions",
+            "SparseIgnoreZero",
+        }
+    ),
+}
+"""The keys of a `DataSourceSpec` by role: ``source`` keys say which data and how it is
+split, ``treatment`` keys how it is used. A config or override that gives a new source
+(Path, Fetch or Synthetic) replaces every inherited source key and keeps the treatment."""
+
+
 _PATH_SHORTHAND = StringShorthand("Path")
 DataSource = Annotated[DataSourceSpec, BeforeValidator(_PATH_SHORTHAND), _PATH_SHORTHAND]
 """A data source, or just its path as a string."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from netcfg.data.splits import SplitSet
 from netcfg.data.store import atomic_folder, load_dataset, save_dataset
+from netcfg.data.unseen import UnseenEntries
 from netcfg.errors import DataError, Location
 
 __all__ = ["SPLIT_FORMAT", "is_split", "load_split", "save_split"]
@@ -35,11 +36,14 @@ def save_split(split: SplitSet, folder: str | Path, *, orientation: str = "user"
     with atomic_folder(folder) as staging:
         for name, part in split.parts.items():
             save_dataset(part, staging / name)
+        for name, entries in split.unseen.items():
+            entries.save(staging / f"unseen-{name}.npz")
         meta = {
             "format": SPLIT_FORMAT,
             "orientation": orientation,
             "parts": list(split.parts),
             **split.meta,
+            "unseen": {"parts": list(split.unseen), "orientation": split.train.orientation},
         }
         (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
@@ -64,4 +68,10 @@ def load_split(folder: str | Path, *, orientation: str | None = None) -> SplitSe
     for name in meta["parts"]:
         part = load_dataset(folder / name)
         parts[name] = part.transpose() if part.orientation != orientation else part
-    return SplitSet(parts, {k: v for k, v in meta.items() if k not in ("format", "parts")})
+    unseen = {}
+    saved = meta.get("unseen", {"parts": []})  # splits written before 0.2 kept none
+    for name in saved["parts"]:
+        entries = UnseenEntries.load(folder / f"unseen-{name}.npz")
+        unseen[name] = entries.transpose() if saved["orientation"] != orientation else entries
+    kept = {k: v for k, v in meta.items() if k not in ("format", "parts", "unseen")}
+    return SplitSet(parts, kept, unseen)

@@ -2,7 +2,8 @@
 
 Every protocol returns a `SplitSet` whose parts share one row index and one column index,
 so row r of ``train`` and row r of ``test`` are the same user. Evaluation parts only keep
-entries whose user and item were seen in training; how many were dropped is counted.
+entries whose user and item were seen in training; the others are kept apart
+(`UnseenEntries`, evaluated honestly by default) and counted.
 All randomness comes from one seed, and nothing loops over rows in Python.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from netcfg.data.interactions import DuplicatePolicy, Interactions
 from netcfg.data.readers import RawInteractions
+from netcfg.data.unseen import UnseenEntries
 from netcfg.errors import DataError
 
 __all__ = [
@@ -36,15 +38,28 @@ class SplitSet:
             protocols add ``validation_input``/``test_input``, the interactions the model
             sees for those users (the evaluated part is then ``validation``/``test``).
         meta: protocol, parameters, entry counts, and entries dropped per part.
+        unseen: per evaluation part, its entries whose user or item has no training
+            interaction (kept out of the part itself).
     """
 
     parts: dict[str, Interactions]
     meta: dict = field(default_factory=dict)
+    unseen: dict[str, UnseenEntries] = field(default_factory=dict)
 
     @property
     def train(self) -> Interactions:
         """The training part."""
         return self.parts["train"]
+
+    def oriented(self, orientation: str) -> SplitSet:
+        """The same split with ``user`` or ``item`` rows (parts transposed as needed)."""
+        if self.train.orientation == orientation:
+            return self
+        return SplitSet(
+            {name: part.transpose() for name, part in self.parts.items()},
+            self.meta,
+            {name: entries.transpose() for name, entries in self.unseen.items()},
+        )
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -63,13 +78,13 @@ def _finish(
     """Parts from a per-entry assignment (an index into ``names``; -1 drops the entry).
 
     Evaluation parts keep only entries whose column appears in train, and, when
-    ``seen_users``, whose row does too.
+    ``seen_users``, whose row does too; the others are kept apart as `UnseenEntries`.
     """
     train = matrix.entries(assignment == 0)
     seen_rows = train.row_counts() > 0
     seen_columns = train.column_counts() > 0
     rows = matrix.row_of_entries()
-    parts, dropped = {"train": train}, {}
+    parts, dropped, unseen = {"train": train}, {}, {}
     for number, name in enumerate(names[1:], start=1):
         mine = assignment == number
         unseen_user = mine & ~seen_rows[rows] if seen_users else np.zeros_like(mine)
@@ -79,13 +94,19 @@ def _finish(
             "unseen_items": int(unseen_item.sum()),
         }
         parts[name] = matrix.entries(mine & ~unseen_user & ~unseen_item)
+        apart = unseen_user | unseen_item
+        unseen[name] = UnseenEntries(
+            rows[apart],
+            matrix.indices[apart].astype(np.int64),
+            None if matrix.values is None else matrix.values[apart],
+        )
     meta = {
         "protocol": protocol,
         "params": params,
         "counts": {name: part.nnz for name, part in parts.items()},
         "dropped": dropped,
     }
-    return SplitSet(parts, meta)
+    return SplitSet(parts, meta, unseen)
 
 
 def split_random(
@@ -260,8 +281,9 @@ def split_files(
     duplicates: DuplicatePolicy = DuplicatePolicy.latest,
 ) -> SplitSet:
     """Given splits (MovieLens ``u1.base``/``u1.test``): evaluation files are mapped through
-    the training file's id indexes; entries of users or items unknown to it are dropped."""
-    parts, dropped = {"train": train}, {}
+    the training file's id indexes; entries of users or items unknown to it are kept apart
+    (`UnseenEntries`, position -1 for an unknown id) and counted."""
+    parts, dropped, unseen = {"train": train}, {}, {}
     for name, raw in others.items():
         rows = train.rows.positions(_array(raw.users))
         columns = train.columns.positions(_array(raw.items))
@@ -270,6 +292,10 @@ def split_files(
             "unseen_users": int((rows < 0).sum()),
             "unseen_items": int(((rows >= 0) & (columns < 0)).sum()),
         }
+        values = None if raw.values is None else np.asarray(raw.values, np.float32)[~known]
+        unseen[name] = UnseenEntries(
+            rows[~known].astype(np.int64), columns[~known].astype(np.int64), values
+        )
         part, _ = Interactions.from_coo(
             rows[known],
             columns[known],
@@ -286,7 +312,7 @@ def split_files(
         "counts": {name: part.nnz for name, part in parts.items()},
         "dropped": dropped,
     }
-    return SplitSet(parts, meta)
+    return SplitSet(parts, meta, unseen)
 
 
 def _array(ids) -> np.ndarray:

@@ -3,7 +3,9 @@
 ``--set`` overrides given to an ensemble go to the ensemble when their first key is one of
 its own (``Name``, ``Members``, ``Evaluation``) and to every member otherwise, so that
 ``--set Data.ratings.Fold=u2`` or ``--set Training.Epochs=1`` changes all members at once.
-A member's own ``Set`` list applies before those shared overrides.
+A member's own ``Set`` list applies before those shared overrides. Member ``Network``
+paths are made absolute (relative to the ensemble file, or to the current directory for a
+``--set``), so the spec names them wherever it is used from.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from netcfg.config.keys import canonicalize
 from netcfg.config.load import load_config
 from netcfg.config.overrides import apply_overrides, located
 from netcfg.config.reader import read_config_file, resolve_config_path
-from netcfg.config.tree import LocDict, to_plain
+from netcfg.config.tree import LocDict, LocList, to_plain
 from netcfg.ensembles.spec import EnsembleSpec
 from netcfg.errors import ConfigError, Issue, Location
 from netcfg.networks.spec import ModelSpec
@@ -64,7 +66,7 @@ def ensemble_tree(config: str | Path | Mapping) -> tuple[LocDict, Path] | None:
             tree = read_config_file(file)
         except (KeyError, ConfigError):
             return None  # not readable: the network loader reports why, as it always has
-        base = file.parent
+        base = file.parent.absolute()
     if not isinstance(tree, LocDict):
         return None
     kind = next((v for k, v in tree.items() if k.lower() == "kind"), None)
@@ -87,7 +89,9 @@ def load_ensemble(tree: LocDict, base: Path, overrides: Sequence[str] = ()) -> L
         tree[key] = "Ensemble"
     own = [o for o in overrides if o.partition("=")[0].split(".")[0].strip().lower() in _OWN_KEYS]
     shared = tuple(o for o in overrides if o not in own)
+    _absolute_networks(tree, base)
     issues += apply_overrides(tree, own, EnsembleSpec)
+    _absolute_networks(tree, Path.cwd())  # those a --set gave
     try:
         spec = EnsembleSpec.model_validate(to_plain(tree))
     except ValidationError as err:
@@ -108,6 +112,17 @@ def load_ensemble(tree: LocDict, base: Path, overrides: Sequence[str] = ()) -> L
     if issues:
         raise ConfigError(issues)
     return LoadedEnsemble(spec, tuple(members))
+
+
+def _absolute_networks(tree: LocDict, base: Path) -> None:
+    """Make the relative member ``Network`` paths of a canonical tree absolute."""
+    members = tree.get("Members")
+    for member in members if isinstance(members, LocList) else ():
+        network = member.get("Network") if isinstance(member, LocDict) else None
+        if isinstance(network, str) and network and not is_zoo_name(network):
+            path = Path(network).expanduser()
+            absolute = path if path.is_absolute() else base.absolute() / path
+            member.put("Network", str(absolute), member.key_locs.get("Network"))
 
 
 def _load_member(

@@ -153,7 +153,9 @@ def evaluate_ensemble(folder: str | Path, parts: Sequence[str] = ("test",)) -> d
         for part, (users, items, predicted, actual) in ratings.items():
             expected = totals.get(part)
             if set(ratings) != set(totals) or not (
-                np.array_equal(users, expected[0]) and np.array_equal(items, expected[1])
+                np.array_equal(users, expected[0])
+                and np.array_equal(items, expected[1])
+                and len(predicted) == len(expected[3])
             ):
                 raise DataError(
                     f"member '{member.Name}' was evaluated on other {part} entries than "
@@ -167,7 +169,8 @@ def evaluate_ensemble(folder: str | Path, parts: Sequence[str] = ("test",)) -> d
 
 def _member_ratings(folder: Path, parts: Sequence[str]) -> dict[str, tuple[np.ndarray, ...]]:
     """Per part of ``parts`` in the member's data: (user ids, item ids, predicted, actual)
-    of every entry, sorted by user then item."""
+    of every entry, sorted by user then item; the predicted and actual ratings go on with
+    the entries that training cannot place (their fallback ratings, in split order)."""
     model = load_model(folder)
     target = model.spec.target_datasets()[0]
     run_data = bind_data(model.spec, model.spec.input_datasets(), [target])
@@ -178,7 +181,11 @@ def _member_ratings(folder: Path, parts: Sequence[str]) -> dict[str, tuple[np.nd
         raise DataError(f"{folder}: the data has no {' or '.join(parts)} part")
     evaluation = model.spec.Evaluation
     evaluator = Evaluator(
-        run_data, ["RMSE"], batch_size=evaluation.BatchSize, clip=evaluation.ClipPredictions
+        run_data,
+        ["RMSE"],
+        batch_size=evaluation.BatchSize,
+        clip=evaluation.ClipPredictions,
+        unseen=evaluation.UnseenItems,
     )
     train = run_data.splits[target].train
     found = {}
@@ -188,11 +195,12 @@ def _member_ratings(folder: Path, parts: Sequence[str]) -> dict[str, tuple[np.nd
         columns = np.asarray(train.columns.ids)[entries["columns"]]
         users, items = (rows, columns) if train.orientation == "user" else (columns, rows)
         order = np.lexsort((items, users))
+        fallback, actual = evaluator.unseen_ratings(part)  # the same for every member
         found[part] = (
             users[order],
             items[order],
-            entries["predicted"][order],
-            entries["actual"][order],
+            np.concatenate([entries["predicted"][order], fallback]),
+            np.concatenate([entries["actual"][order], actual]),
         )
     return found
 

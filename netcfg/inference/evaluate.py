@@ -66,6 +66,10 @@ def evaluate_model(
         raise ModelError(f"the data has no {' or '.join(parts)} part to evaluate on")
     names = list(metrics) if metrics else default_metrics(spec.Evaluation, run_data.implicit())
     evaluator = Evaluator(
-        run_data, names, batch_size=spec.Evaluation.BatchSize, clip=spec.Evaluation.ClipPredictions
+        run_data,
+        names,
+        batch_size=spec.Evaluation.BatchSize,
+        clip=spec.Evaluation.ClipPredictions,
+        unseen=spec.Evaluation.UnseenItems,
     )
     return {part: evaluator.evaluate(model.network, part) for part in available}, dropped

@@ -243,7 +243,7 @@ def _training(spec: ModelSpec) -> Iterator[Issue]:
             )
     stopping = training.EarlyStopping
     metrics = spec.Evaluation.Metrics
-    if stopping is not None and metrics is not None and stopping.Metric != "Loss":
+    if stopping is not None and metrics is not None and stopping.Metric not in (None, "Loss"):
         wanted = parse_metric(stopping.Metric)
         computed = {parse_metric(m) for m in metrics}
         expanded = {(m.kind, m.k) for m in computed} | {

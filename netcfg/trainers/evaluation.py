@@ -21,7 +21,7 @@ from netcfg.data.interactions import Interactions
 from netcfg.trainers.bindings import RunData
 from netcfg.trainers.metric_names import MetricKind, parse_metric
 from netcfg.trainers.metrics import RankingMetrics, RatingMetrics, ratings_at
-from netcfg.trainers.spec import EvaluationSpec
+from netcfg.trainers.spec import EvaluationSpec, UnseenPolicy
 
 __all__ = ["Evaluator", "default_metrics"]
 
@@ -63,6 +63,8 @@ class Evaluator:
         batch_size: users per batch.
         clip: clip predicted ratings to the training value range.
         device: where the network runs.
+        unseen: whether held-out entries outside what training covers count (``Keep``:
+            misses in ranking, a fallback rating in RMSE and MAE) or not (``Drop``).
     """
 
     def __init__(
@@ -73,12 +75,14 @@ class Evaluator:
         batch_size: int = 1024,
         clip: bool = True,
         device: torch.device | str = "cpu",
+        unseen: UnseenPolicy = UnseenPolicy.Keep,
     ):
         self.data = data
         self.metrics = [parse_metric(m) for m in metrics]
         self.batch_size = batch_size
         self.device = torch.device(device)
         self.clip = _value_range(data) if clip else None
+        self.unseen = unseen
 
     @torch.no_grad()
     def evaluate(self, network: nn.Module, part: str) -> dict[str, float]:
@@ -86,8 +90,12 @@ class Evaluator:
         inputs, targets = self.data.evaluation(part)
         target_name = self.data.targets[0]
         seen = _seen(self.data, target_name, part)
-        rows = np.flatnonzero(targets[target_name].row_counts() > 0)
+        missed = self._missed(part, seen)
+        rows = np.flatnonzero((targets[target_name].row_counts() > 0) | (missed > 0))
         rating = RatingMetrics(clip=self.clip)
+        rated = any(m.kind in (MetricKind.RMSE, MetricKind.MAE) for m in self.metrics)
+        if rated:
+            rating.update_entries(*(torch.from_numpy(a) for a in self.unseen_ratings(part)))
         ranked = [m for m in self.metrics if m.kind.ranked]
         ranking = (
             RankingMetrics(
@@ -105,8 +113,13 @@ class Evaluator:
             count += len(chunk)
             scores = result.outputs[output]
             if ranking is not None:
-                ranking.update(scores, batch_out[target_name], seen.batch(chunk).to(self.device))
-            if any(m.kind in (MetricKind.RMSE, MetricKind.MAE) for m in self.metrics):
+                ranking.update(
+                    scores,
+                    batch_out[target_name],
+                    seen.batch(chunk).to(self.device),
+                    torch.from_numpy(missed[chunk]),
+                )
+            if rated:
                 rating.update(scores, batch_out[target_name])
         found = {"Loss": loss_sum / max(count, 1), **rating.compute()}
         if ranking is not None:
@@ -136,6 +149,55 @@ class Evaluator:
             found["predicted"].append(predicted.cpu().numpy())
             found["actual"].append(batch.values_or_ones(torch.float64).cpu().numpy())
         return {k: np.concatenate(v) if v else np.zeros(0) for k, v in found.items()}
+
+    def unseen_ratings(self, part: str) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted and actual ratings (float64) of the entries of ``part`` that training
+        cannot place, empty when the policy drops them.
+
+        The prediction is the user's mean training rating, else (a user without training
+        ratings) the global mean; it is clipped like the network's predictions.
+        """
+        entries = self.data.unseen(part)
+        if self.unseen is UnseenPolicy.Drop or not len(entries):
+            return np.zeros(0), np.zeros(0)
+        history = _seen(self.data, self.data.targets[0], part)
+        values = history.values_or_ones().astype(np.float64)
+        if history.orientation == "user":
+            users, owner = entries.rows, history.row_of_entries()
+            size = history.shape[0]
+        else:
+            users, owner = entries.columns, history.indices
+            size = history.shape[1]
+        counts = np.bincount(owner, minlength=size)
+        sums = np.bincount(owner, weights=values, minlength=size)
+        predicted = np.full(len(entries), values.mean() if len(values) else 0.0)
+        known = users >= 0
+        known[known] = counts[users[known]] > 0
+        predicted[known] = sums[users[known]] / counts[users[known]]
+        if self.clip is not None:
+            predicted = predicted.clip(*self.clip)
+        actual = np.ones(len(entries)) if entries.values is None else entries.values
+        return predicted, actual.astype(np.float64)
+
+    def unseen_counts(self, part: str) -> dict[str, int]:
+        """How many entries of ``part`` training cannot place, and how many of them the
+        ranking metrics count as misses (those of users with a history)."""
+        entries = self.data.unseen(part)
+        seen = _seen(self.data, self.data.targets[0], part)
+        return {
+            "entries": len(entries),
+            "ranked_as_misses": int(self._missed(part, seen).sum()),
+            "policy": self.unseen.value,
+        }
+
+    def _missed(self, part: str, seen: Interactions) -> np.ndarray:
+        """Per row, the held-out positives outside the catalogue that ranking counts as
+        misses: unseen entries of rows with a history (int64 [rows])."""
+        entries = self.data.unseen(part)
+        if self.unseen is UnseenPolicy.Drop or not len(entries):
+            return np.zeros(seen.shape[0], dtype=np.int64)
+        rows = entries.rows[entries.known_rows(seen.row_counts())]
+        return np.bincount(rows, minlength=seen.shape[0])
 
     def _output(self, network: nn.Module) -> str:
         """The Output layer of the target DataSet."""

@@ -53,11 +53,24 @@ class RatingMetrics:
         _check_shape(predictions, targets)
         if targets.nnz == 0:
             return
-        predicted = ratings_at(predictions, targets, self.clip)
-        error = predicted - targets.values_or_ones(torch.float64)
+        self.update_entries(
+            ratings_at(predictions, targets, None), targets.values_or_ones(torch.float64)
+        )
+
+    def update_entries(self, predicted: Tensor, actual: Tensor) -> None:
+        """Add predictions made entry by entry (clipped here when clipping).
+
+        Args:
+            predicted: predicted ratings, shape [n].
+            actual: the held-out ratings, shape [n].
+        """
+        predicted = predicted.double()
+        if self.clip is not None:
+            predicted = predicted.clamp(self.clip[0], self.clip[1])
+        error = predicted - actual.double()
         self._squared += float(error.square().sum())
         self._absolute += float(error.abs().sum())
-        self._count += targets.nnz
+        self._count += int(error.numel())
 
     def compute(self) -> dict[str, float]:
         """``{"RMSE": ..., "MAE": ...}`` over all entries so far; ``{}`` when there were none."""
@@ -125,9 +138,9 @@ class RankingMetrics:
     For each user (row) the items are sorted by descending score, ties broken by the lower
     item index; items seen in training (and items scored ``-inf`` or NaN) are never
     recommended, so the top K may hold fewer than K items. Targets are the user's
-    held-out positives (values ignored, duplicates counted once; a target also seen counts
-    in ``T`` but can never be hit); ``T`` is their number and ``hits@K`` the number of them
-    in the top K. Per user:
+    held-out positives (values ignored, duplicates counted once; a target also seen, or
+    outside the catalogue (``missed``), counts in ``T`` but can never be hit); ``T`` is
+    their number and ``hits@K`` the number of them in the top K. Per user:
 
     - ``Precision@K = hits / K``.
     - ``Recall@K = hits / min(K, T)`` (the Mult-VAE definition, so 1 is reachable).
@@ -167,13 +180,21 @@ class RankingMetrics:
         self._users = 0
         self._covered: dict[int, Tensor] = {}
 
-    def update(self, scores: Tensor, targets: SparseBatch, seen: SparseBatch | None = None) -> None:
+    def update(
+        self,
+        scores: Tensor,
+        targets: SparseBatch,
+        seen: SparseBatch | None = None,
+        missed: Tensor | None = None,
+    ) -> None:
         """Add one batch of users.
 
         Args:
             scores: item scores, shape [B, num_items]; higher ranks first.
             targets: held-out positives of the B users (values ignored).
             seen: items each user saw in training; they get ``-inf`` and are never ranked.
+            missed: per user, held-out positives outside the catalogue (items unseen in
+                training): they count in ``T`` and can never be hit.
         """
         _check_shape(scores, targets)
         if scores.shape[1] != self.num_items:
@@ -188,6 +209,8 @@ class RankingMetrics:
         is_target = torch.zeros(scores.shape, dtype=torch.bool, device=scores.device)
         is_target[targets.row_ids(), targets.indices] = True
         num_targets = is_target.sum(dim=1)
+        if missed is not None:
+            num_targets = num_targets + missed.to(device=scores.device, dtype=num_targets.dtype)
         evaluated = num_targets > 0
         if not bool(evaluated.any()):
             return

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PositiveInt
 
-from netcfg.spec_base import SpecBase, spec_enum, spec_error, spec_field, tuple_of
+from netcfg.spec_base import (
+    SpecBase,
+    StringShorthand,
+    spec_enum,
+    spec_error,
+    spec_field,
+    tuple_of,
+)
 from netcfg.trainers.metric_names import parse_metric
 from netcfg.trainers.optimizer_spec import (
     ConstantScheduleSpec,
@@ -16,7 +23,15 @@ from netcfg.trainers.optimizer_spec import (
     SGDSpec,
 )
 
-__all__ = ["EarlyStoppingSpec", "EvaluationSpec", "Precision", "TrainingSpec"]
+__all__ = [
+    "EarlyStoppingSpec",
+    "EvaluationSpec",
+    "HoldoutProtocol",
+    "HoldoutSpec",
+    "Precision",
+    "TrainingSpec",
+    "UnseenPolicy",
+]
 
 
 def _canonical_metric(value: Any) -> Any:
@@ -35,13 +50,50 @@ MetricText = Annotated[str, BeforeValidator(_canonical_metric)]
 class EarlyStoppingSpec(SpecBase):
     """Stop when the validation metric has not improved for Patience epochs."""
 
-    Metric: MetricText = spec_field(
-        "Loss", description="Metric watched on the validation split, e.g. RMSE or NDCG@10."
+    Metric: MetricText | None = spec_field(
+        None,
+        description="Metric watched on the validation split, e.g. RMSE or NDCG@10 (default: "
+        "the metric that picks the best epoch: RMSE for ratings, the first ranking metric "
+        "for implicit feedback, else Loss).",
     )
-    Patience: int = spec_field(5, ge=1, description="Epochs without improvement before stopping.")
+    Patience: int = spec_field(10, ge=1, description="Epochs without improvement before stopping.")
     MinDelta: float = spec_field(
         0.0, ge=0.0, description="Smallest change that counts as an improvement."
     )
+
+
+class HoldoutProtocol(str, enum.Enum):
+    """How a validation part is held out of the training part when the data has none."""
+
+    PerUser = "PerUser"
+    Random = "Random"
+    none = "None"
+
+
+HoldoutProtocolName = spec_enum(
+    HoldoutProtocol,
+    "Validation Protocol",
+    aliases={"per-user": "PerUser", "off": "None", "false": "None"},
+)
+
+
+class HoldoutSpec(SpecBase):
+    """The validation part held out of the training part when the bound data has none."""
+
+    Protocol: HoldoutProtocolName = spec_field(
+        HoldoutProtocol.PerUser,
+        description="PerUser (each user's interactions in this proportion), Random (entries "
+        "drawn independently), or None (no validation: the last epoch is kept).",
+    )
+    Fraction: float = spec_field(
+        0.1, gt=0.0, lt=1.0, description="Share of the training interactions held out."
+    )
+    Seed: int = spec_field(0, ge=0, description="Seed of the hold-out.")
+
+
+_PROTOCOL_SHORTHAND = StringShorthand("Protocol")
+Holdout = Annotated[HoldoutSpec, BeforeValidator(_PROTOCOL_SHORTHAND), _PROTOCOL_SHORTHAND]
+"""A hold-out, or just its protocol as a string (``Validation: None``)."""
 
 
 class Precision(str, enum.Enum):
@@ -80,8 +132,16 @@ class TrainingSpec(SpecBase):
     GradientClipNorm: float = spec_field(
         0.0, ge=0.0, description="Clip the global gradient norm to this value (0: off)."
     )
+    Validation: Holdout = spec_field(
+        HoldoutSpec(),
+        description="When the data has no validation part: hold one out of the training "
+        "part to pick the best epoch and stop early (default: 10% of each user's "
+        "interactions; None: keep the last epoch).",
+    )
     EarlyStopping: EarlyStoppingSpec | None = spec_field(
-        None, description="Stop early on a validation metric (default: off)."
+        EarlyStoppingSpec(),
+        description="Stop when the validation metric stops improving (default: on, patience "
+        "10; null: train every epoch, still keeping the best one).",
     )
     Seed: int = spec_field(12134, ge=0, description="Random seed (default DSSTNE's 12134).")
     Deterministic: bool = spec_field(
@@ -91,6 +151,12 @@ class TrainingSpec(SpecBase):
         "auto",
         pattern=DEVICE_PATTERN,
         description="auto, cpu, cuda, cuda:N or mps (auto: cuda when available).",
+    )
+    Threads: int | None = spec_field(
+        None,
+        ge=1,
+        description="CPU threads for torch (default: the CPUs this process may use, after "
+        "its affinity and cgroup quota); the environment variable NETCFG_THREADS overrides it.",
     )
     Precision: PrecisionName = spec_field(
         Precision.fp32, description="fp32, or mixed precision bf16 / fp16."
@@ -105,6 +171,16 @@ class TrainingSpec(SpecBase):
     WeightHistograms: bool = spec_field(
         False, description="Write weight histograms to TensorBoard every epoch."
     )
+
+
+class UnseenPolicy(str, enum.Enum):
+    """What evaluation does with held-out entries that training cannot place."""
+
+    Keep = "Keep"
+    Drop = "Drop"
+
+
+UnseenPolicyName = spec_enum(UnseenPolicy, "UnseenItems")
 
 
 class EvaluationSpec(SpecBase):
@@ -126,4 +202,10 @@ class EvaluationSpec(SpecBase):
     )
     BatchSize: int = spec_field(
         1024, ge=1, description="Rows per evaluation batch (outputs are dense: rows x items)."
+    )
+    UnseenItems: UnseenPolicyName = spec_field(
+        UnseenPolicy.Keep,
+        description="Held-out entries whose item (or user) has no training interaction: "
+        "Keep (default; ranking counts them as misses, ratings predict the user's training "
+        "mean, else the global mean) or Drop (score only what training covers).",
     )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from netcfg import __version__
 from netcfg.config import load_config, validate_config
 from netcfg.config.render import render_config
 from netcfg.data.loader import RowLoader
@@ -24,9 +22,12 @@ from netcfg.trainers.checkpoint import WEIGHTS, LoopState, load_checkpoint, load
 from netcfg.trainers.evaluation import Evaluator, default_metrics
 from netcfg.trainers.loop import Monitor, TrainingDiverged, TrainingLoop
 from netcfg.trainers.metric_names import parse_metric
+from netcfg.trainers.notes import data_notes, unseen_note
 from netcfg.trainers.optimizers import create_optimizer
 from netcfg.trainers.reporting import Reporter
+from netcfg.trainers.run_files import prepare_run_dir, set_status, write_run_files
 from netcfg.trainers.rundir import RunDir, default_run_dir
+from netcfg.trainers.threads import configure_threads
 
 __all__ = ["TrainResult", "train"]
 
@@ -45,26 +46,10 @@ class TrainResult:
 
 
 def _load(config, overrides: Sequence[str], data: Sequence[str]) -> ModelSpec:
+    """The spec, each ``--data`` replacing its DataSets' sources before ``--set`` applies."""
     if isinstance(config, Mapping):
-        spec = validate_config(config, overrides)
-    else:
-        spec = load_config(config, overrides)
-    if not data:
-        return spec
-    names = list(
-        dict.fromkeys(layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None))
-    )
-    extra = []
-    for text in data:
-        name, sep, path = text.partition("=")
-        extra += (
-            [f"Data.{name}={path}"]
-            if sep and name in names
-            else [f"Data.{n}={text}" for n in names]
-        )
-    if isinstance(config, Mapping):
-        return validate_config(config, [*overrides, *extra])
-    return load_config(config, [*overrides, *extra])
+        return validate_config(config, overrides, bind=data)
+    return load_config(config, overrides, data=data)
 
 
 def _device(name: str) -> torch.device:
@@ -83,8 +68,9 @@ def _device(name: str) -> torch.device:
 
 
 def _monitor(spec: ModelSpec, metrics: list[str], implicit: bool) -> Monitor:
-    if spec.Training.EarlyStopping is not None:
-        name = spec.Training.EarlyStopping.Metric
+    stopping = spec.Training.EarlyStopping
+    if stopping is not None and stopping.Metric is not None:
+        name = stopping.Metric
     else:
         name = (
             next((m for m in metrics if parse_metric(m).kind.ranked), None)
@@ -155,8 +141,9 @@ def train(
     spec = _load(config, overrides, data)
     training = spec.Training
     device = _device(training.Device)
+    threads, origin = configure_threads(training.Threads)
     run_dir = RunDir(Path(out) if out else default_run_dir(spec, str(config)))
-    _prepare_run_dir(run_dir, spec, resume)
+    prepare_run_dir(run_dir, spec, resume)
     torch.manual_seed(training.Seed)
     torch.use_deterministic_algorithms(training.Deterministic)
     run_data = bind_data(spec, spec.input_datasets(), spec.target_datasets())
@@ -173,6 +160,7 @@ def train(
         batch_size=spec.Evaluation.BatchSize,
         clip=spec.Evaluation.ClipPredictions,
         device=device,
+        unseen=spec.Evaluation.UnseenItems,
     )
     has_validation = "validation" in run_data.parts()
     monitor = _monitor(spec, metrics, run_data.implicit()) if has_validation else None
@@ -180,7 +168,7 @@ def train(
     state = load_checkpoint(run_dir.checkpoint, network, optimizer) if resume else LoopState()
     table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
     if not resume:
-        _write_run_files(run_dir, spec, run_data, table)
+        write_run_files(run_dir, spec, run_data, table)
     reporter = Reporter(
         run_dir,
         progress=progress,
@@ -189,6 +177,10 @@ def train(
     )
     reporter.rewrite(state.history)
     reporter.text("layers", table)
+    reporter.message(f"threads: {threads} CPU threads for torch ({origin})")
+    if not resume:
+        for line in data_notes(spec, run_data, monitor):
+            reporter.message(line)
     loop = TrainingLoop(
         network,
         optimizer,
@@ -204,32 +196,37 @@ def train(
     try:
         state = loop.fit(state)
     except TrainingDiverged as err:
-        _set_status(run_dir, "diverged", message=str(err))
+        set_status(run_dir, "diverged", message=str(err))
         reporter.close()
         raise
     except KeyboardInterrupt:
-        _set_status(run_dir, "interrupted")
+        set_status(run_dir, "interrupted")
         reporter.close()
         raise
     load_weights(network, run_dir.best / WEIGHTS)
-    result = TrainResult(run_dir.root, state.epoch, state.best_epoch)
+    result = TrainResult(run_dir.root, state.epoch, state.best_epoch if monitor else None)
+    unseen = {}
     for part in run_data.parts():
         setattr(result, part, evaluator.evaluate(network, part))
+        unseen[part] = evaluator.unseen_counts(part)
+        if unseen[part]["entries"]:
+            reporter.message(unseen_note(part, unseen[part], run_data.implicit()))
     final = {
         "final": True,
-        "best_epoch": state.best_epoch,
+        "best_epoch": result.best_epoch,
         "epochs": state.epoch,
         "validation": result.validation,
         "test": result.test,
     }
     reporter.append(final)
-    _set_status(
+    set_status(
         run_dir,
         "completed",
-        best_epoch=state.best_epoch,
+        best_epoch=result.best_epoch,
         epochs=state.epoch,
         validation=result.validation,
         test=result.test,
+        unseen=unseen,
     )
     reporter.finish(
         _hparams(spec),
@@ -245,7 +242,7 @@ def _check_monitoring(
     if not batches:
         raise DataError("the training data has no rows with interactions")
     stopping = spec.Training.EarlyStopping
-    if stopping is not None and not has_validation:
+    if "EarlyStopping" in spec.Training.model_fields_set and stopping and not has_validation:
         raise ConfigError(
             [
                 Issue(
@@ -288,66 +285,3 @@ def _check_refeed(spec: ModelSpec, network) -> None:
                 )
             ]
         )
-
-
-def _prepare_run_dir(run_dir: RunDir, spec: ModelSpec, resume: bool) -> None:
-    root = run_dir.root
-    if resume:
-        saved = run_dir.read_json("config.json")
-        now = render_config(spec)
-        for rendered in (saved, now):
-            rendered["Training"].pop("Epochs", None)
-        if saved != now:
-            raise ConfigError(
-                [
-                    Issue(
-                        (),
-                        f"the config differs from the one {root} was started "
-                        "with (only Training.Epochs may change when resuming)",
-                    )
-                ]
-            )
-        return
-    if root.exists() and any(root.iterdir()):
-        raise ConfigError(
-            [
-                Issue(
-                    (),
-                    f"run directory {root} already exists; resume it with "
-                    "--resume, or choose another --out",
-                )
-            ]
-        )
-    root.mkdir(parents=True, exist_ok=True)
-
-
-def _write_run_files(run_dir: RunDir, spec: ModelSpec, run_data, table: str) -> None:
-    run_dir.write_json("config.json", render_config(spec))
-    datasets = {}
-    for name, split in run_data.splits.items():
-        train = split.train
-        run_dir.save_ids(name, train.rows, train.columns)
-        datasets[name] = {
-            "shape": list(train.shape),
-            "orientation": train.orientation,
-            "values": "explicit" if train.values is not None else "implicit",
-            "numeric_ids": {"rows": train.rows.numeric, "columns": train.columns.numeric},
-            "parts": {p: m.nnz for p, m in split.parts.items()},
-        }
-    run_dir.write_json(
-        "run.json",
-        {
-            "netcfg": __version__,
-            "created": datetime.datetime.now().isoformat(timespec="seconds"),
-            "status": "running",
-            "widths": run_data.widths(),
-            "datasets": datasets,
-        },
-    )
-    (run_dir.root / "layers.txt").write_text(table + "\n", encoding="utf-8")
-
-
-def _set_status(run_dir: RunDir, status: str, **fields) -> None:
-    run = run_dir.read_json("run.json")
-    run.update(status=status, **fields)
-    run_dir.write_json("run.json", run)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers import EXAMPLES
 
@@ -59,7 +61,8 @@ def test_nested_sections_are_created_and_aliases_resolve():
     )
     assert isinstance(spec.Training.Optimizer, AdamSpec)
     assert spec.Training.Optimizer.LearningRate == 0.005 and spec.Training.BatchSize == 64
-    assert spec.Data["gl_input"].Path == "ratings.tsv" and spec.Data["gl_output"].Path == "r.tsv"
+    assert spec.Data["gl_input"].Path == str(Path.cwd() / "ratings.tsv")
+    assert spec.Data["gl_output"].Path == str(Path.cwd() / "r.tsv")
 
 
 def test_a_shorthand_is_expanded_when_a_path_reaches_inside(tmp_path):

@@ -96,12 +96,31 @@ def reference_ratings(member_dir: Path) -> dict[tuple, tuple[float, float]]:
     return found
 
 
+def fallback_errors(member_dir: Path) -> list[float]:
+    """Squared errors at the test entries whose user or item has no training rating: they
+    are rated with the user's mean training rating, else the global mean, by every member
+    alike."""
+    split = open_source(load_model(member_dir).spec.Data["ratings"])  # user rows
+    train_part, unseen = split.parts["train"], split.unseen["test"]
+    values = train_part.values.astype(np.float64)
+    counts = train_part.row_counts()
+    errors = []
+    for row, rating in zip(unseen.rows, unseen.values, strict=True):
+        start, end = train_part.indptr[row], train_part.indptr[row + 1]
+        predicted = values[start:end].mean() if counts[row] else values.mean()
+        errors.append((predicted - rating) ** 2)
+    return errors
+
+
 def test_the_ensemble_is_the_weighted_mean_of_its_members(trained):
     _, run, result = trained
     users = reference_ratings(run / "members" / "users")
     items = reference_ratings(run / "members" / "items")
     assert set(users) == set(items) and len(users) > 20
     squared = [(0.25 * users[k][0] + 0.75 * items[k][0] - users[k][1]) ** 2 for k in users]
+    unseen = fallback_errors(run / "members" / "users")
+    assert unseen  # the split has test entries outside the training data
+    squared += unseen
     assert result.test["RMSE"] == pytest.approx(math.sqrt(np.mean(squared)), rel=1e-9)
     assert result.members["users"]["weight"] == 0.25
     own = json.loads((run / "members" / "items" / "run.json").read_text())["test"]

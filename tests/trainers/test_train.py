@@ -50,6 +50,9 @@ def test_run_directory_is_self_contained(tiny, tmp_path):
 
 
 def test_evaluation_is_reproduced_by_the_reloaded_model(tiny, tmp_path):
+    # entries outside the training data (rated by a fallback) are tested in
+    # test_honest_evaluation.py; here only the network's own predictions are scored
+    tiny["Evaluation"]["UnseenItems"] = "Drop"
     result = netcfg.train(tiny, out=tmp_path / "run")
     model = load_model(tmp_path / "run")
     split = open_source(DataSourceSpec.model_validate(tiny["Data"]["ratings"]))
@@ -118,7 +121,14 @@ def test_implicit_feedback_reports_ranking_metrics(tiny, tmp_path):
 
 
 def test_monitoring_needs_what_it_watches(tiny, tmp_path):
-    no_validation = {**tiny, "Training": {**tiny["Training"], "EarlyStopping": {"Metric": "RMSE"}}}
+    no_validation = {
+        **tiny,
+        "Training": {
+            **tiny["Training"],
+            "EarlyStopping": {"Metric": "RMSE"},
+            "Validation": "None",  # else a validation part is held out of training
+        },
+    }
     no_validation["Data"] = {
         "ratings": {**tiny["Data"]["ratings"], "Protocol": {"Fractions": [0.8, 0.0, 0.2]}}
     }
