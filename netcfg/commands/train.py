@@ -68,7 +68,11 @@ def add_parser(subparsers, parents) -> None:
         parents=parents,
         help="train a network",
         description="Train the network a config describes (optimizer, schedule, re-feeding, "
-        "evaluation, early stopping, checkpoints, TensorBoard). The run directory holds the "
+        "evaluation, early stopping, checkpoints, TensorBoard). Without a validation part in "
+        "the data, 10% of each user's training interactions are held out to choose the epoch "
+        "and stop early (Training.Validation; None keeps the last epoch); test metrics use the "
+        "best epoch's weights and count held-out items unseen in training "
+        "(Evaluation.UnseenItems). The run directory holds the "
         "resolved config, weights, id indexes, metrics and events: the model can be reloaded "
         "from it alone. An ensemble config (Kind: Ensemble) trains each member into "
         "members/<name> of the run directory and reports the weighted mean of their ratings; "
