@@ -16,7 +16,7 @@ from netcfg.networks.compile import compile_network
 from netcfg.networks.network import Network, NetworkOutput
 from netcfg.networks.spec import ModelSpec
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name: str):
