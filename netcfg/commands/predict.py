@@ -232,7 +232,8 @@ def _run_pairs(args: argparse.Namespace) -> int:
     from netcfg.data.readers import read_interactions
     from netcfg.data.source import open_source
     from netcfg.inference.models import open_model
-    from netcfg.inference.pairs import clip_range, format_scores, model_datasets, score_pairs
+    from netcfg.inference.pairs import format_scores, model_datasets, score_pairs
+    from netcfg.trainers.evaluation import value_range
 
     given = [name for name in _TOP_K_ONLY if getattr(args, name) not in (None, False, [])]
     if given or args.output_format != "tsv":
@@ -245,7 +246,7 @@ def _run_pairs(args: argparse.Namespace) -> int:
     target_rows = rows if target == dataset else open_source(model.spec.Data[target]).train
     clip = None
     if not args.no_clip and model.spec.Evaluation.ClipPredictions:
-        clip = clip_range(target_rows)
+        clip = value_range(target_rows)
     found = score_pairs(
         model, rows, pairs.users, pairs.items, clip=clip, batch_size=args.batch_size
     )

@@ -20,7 +20,7 @@ from netcfg.inference.align import align_columns
 from netcfg.inference.recommend import _layers
 from netcfg.trainers.rundir import LoadedModel
 
-__all__ = ["PairScores", "clip_range", "format_scores", "model_datasets", "score_pairs"]
+__all__ = ["PairScores", "format_scores", "model_datasets", "score_pairs"]
 
 
 @dataclass
@@ -46,14 +46,6 @@ class PairScores:
     def unknown(self) -> int:
         """Pairs without a score."""
         return int(np.isnan(self.scores).sum())
-
-
-def clip_range(matrix: Interactions) -> tuple[float, float] | None:
-    """The training value range predictions are clipped to (as ``netcfg evaluate`` does);
-    None for implicit data."""
-    if matrix.values is None or not len(matrix.values):
-        return None
-    return float(np.min(matrix.values)), float(np.max(matrix.values))
 
 
 def model_datasets(model: LoadedModel) -> tuple[str, str]:
@@ -94,7 +86,7 @@ def score_pairs(
             of the model's data); columns the model does not know are dropped.
         users: user ids, one per pair (an array, a list, or pyarrow strings).
         items: item ids, one per pair.
-        clip: clip scores to this (low, high) range (`clip_range`), or None.
+        clip: clip scores to this (low, high) range (`trainers.evaluation.value_range`), or None.
         batch_size: rows per forward pass.
 
     Example:

@@ -23,7 +23,7 @@ from netcfg.trainers.metric_names import MetricKind, parse_metric
 from netcfg.trainers.metrics import RankingMetrics, RatingMetrics, ratings_at
 from netcfg.trainers.spec import EvaluationSpec, UnseenPolicy
 
-__all__ = ["Evaluator", "default_metrics"]
+__all__ = ["Evaluator", "default_metrics", "value_range"]
 
 RANKING = (
     MetricKind.Precision,
@@ -81,7 +81,7 @@ class Evaluator:
         self.metrics = [parse_metric(m) for m in metrics]
         self.batch_size = batch_size
         self.device = torch.device(device)
-        self.clip = _value_range(data) if clip else None
+        self.clip = value_range(data.splits[data.targets[0]].train) if clip else None
         self.unseen = unseen
 
     @torch.no_grad()
@@ -229,8 +229,9 @@ def _seen(data: RunData, target: str, part: str) -> Interactions:
     return parts.get(f"{part}_input", parts["train"])
 
 
-def _value_range(data: RunData) -> tuple[float, float] | None:
-    values = data.splits[data.targets[0]].train.values
-    if values is None or not len(values):
+def value_range(matrix: Interactions) -> tuple[float, float] | None:
+    """The range of a matrix's values, which predicted ratings are clipped to; None for
+    implicit data."""
+    if matrix.values is None or not len(matrix.values):
         return None
-    return float(np.min(values)), float(np.max(values))
+    return float(np.min(matrix.values)), float(np.max(matrix.values))

@@ -12,7 +12,8 @@ import netcfg
 from netcfg.cli import main
 from netcfg.data.source import open_source
 from netcfg.inference.models import open_model
-from netcfg.inference.pairs import clip_range, score_pairs
+from netcfg.inference.pairs import score_pairs
+from netcfg.trainers.evaluation import value_range
 
 
 def _write_ratings(path, seed, users=40, items=25):
@@ -82,7 +83,7 @@ def test_scores_equal_the_dense_computation(trained, orientation):
     runs, triples = trained
     model = open_model(runs[orientation])
     rows = open_source(model.spec.Data["ratings"]).train
-    clip = clip_range(rows)
+    clip = value_range(rows)
     values = [v for _, _, v in triples]
     assert clip == (min(values), max(values))
     pairs = _pairs(triples)
@@ -140,7 +141,7 @@ def test_cli_round_trip(trained, capsys, tmp_path, orientation):
     lines = [line.split("\t") for line in (tmp_path / "s.tsv").read_text().splitlines()]
     assert [(int(u), int(i)) for u, i, _ in lines] == pairs
     model = open_model(run_dir)
-    clip = clip_range(open_source(model.spec.Data["ratings"]).train)
+    clip = value_range(open_source(model.spec.Data["ratings"]).train)
     for (user, item), (_, _, text) in zip(pairs, lines, strict=True):
         expected = _dense_reference(model, triples, orientation.lower(), user, item, clip)
         if expected is None:
