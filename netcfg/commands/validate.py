@@ -109,10 +109,10 @@ def _cached(source: DataSourceSpec) -> bool:
     from netcfg.data.fetch import cache_dir
 
     folder = cache_dir() / source.Fetch.value
+    if source.Fold is None:
+        return is_dataset(folder / "dataset")
     folds = [folder / "ml-100k" / f"{source.Fold.value}.{p}" for p in ("base", "test")]
-    return is_dataset(folder / "dataset") and all(
-        f.is_file() for f in (folds if source.Fold is not None else ())
-    )
+    return is_dataset(folder / "dataset") and all(f.is_file() for f in folds)
 
 
 def _source_width(source: DataSourceSpec) -> int:

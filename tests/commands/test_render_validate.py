@@ -124,3 +124,13 @@ def test_validate_an_unreadable_data_file_keeps_the_config_valid(capsys, tmp_pat
     lines = out.splitlines()
     assert "not compiled: the width of DataSet 'ratings' is unknown" in lines[0]
     assert lines[1] == f"  DataSet 'ratings': {tmp_path / 'missing.tsv'}: no such file or directory"
+
+
+@pytest.mark.parametrize("entry", ["cdae-ml100k", "mult-dae-ml100k", "ensemble-ml100k"])
+def test_validate_a_cached_fetch_with_or_without_a_fold(capsys, tmp_path, monkeypatch, ml100k, entry):
+    """A cached Fetch with a Protocol instead of a Fold (the ranking entries) compiles too."""
+    monkeypatch.setenv("NETCFG_DATA", str(tmp_path / "cache"))
+    seed_cache("movielens-100k", ml100k)
+    code, out, err = run(capsys, "validate", f"zoo:{entry}")
+    assert (code, err) == (0, "")
+    assert "not compiled" not in out
