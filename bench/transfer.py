@@ -53,10 +53,10 @@ from netcfg.data.spec import DATA_KEY_GROUPS, DataSourceSpec
 from netcfg.data.splits import SplitSet
 from netcfg.data.store import load_dataset
 from netcfg.ensembles.load import ensemble_tree, load_ensemble
+from netcfg.experiments.run import train
 from netcfg.networks.spec import ModelSpec
 from netcfg.trainers.bindings import bind_data
 from netcfg.trainers.rundir import load_model
-from netcfg.trainers.train import train
 from netcfg.zoo import zoo_root
 from netcfg.zoo_cards import parse_card
 

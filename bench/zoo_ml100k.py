@@ -54,9 +54,9 @@ from netcfg.data.source import open_source
 from netcfg.data.spec import DataSourceSpec
 from netcfg.data.splits import SplitSet
 from netcfg.ensembles.load import ensemble_tree, load_ensemble
+from netcfg.experiments.run import train
 from netcfg.networks.spec import ModelSpec
 from netcfg.trainers.rundir import load_model
-from netcfg.trainers.train import train
 from netcfg.zoo import zoo_root
 from netcfg.zoo_cards import ZooCard, parse_card
 

@@ -23,7 +23,7 @@ def __getattr__(name: str):
     """``netcfg.train`` and ``netcfg.load_model`` are imported on first use (they pull in
     TensorBoard and the trainer)."""
     if name == "train":
-        from netcfg.trainers.train import train
+        from netcfg.experiments.run import train
 
         return train
     if name == "load_model":

@@ -13,7 +13,18 @@ import traceback
 from collections.abc import Sequence
 
 from netcfg import __version__
-from netcfg.commands import data, evaluate, export, predict, render, schema, train, validate, zoo
+from netcfg.commands import (
+    data,
+    evaluate,
+    export,
+    predict,
+    render,
+    schema,
+    train,
+    tune,
+    validate,
+    zoo,
+)
 from netcfg.errors import NetcfgError
 
 __all__ = ["build_parser", "main"]
@@ -49,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (train, predict, evaluate, export, validate, render, schema, data, zoo):
+    for command in (train, tune, predict, evaluate, export, validate, render, schema, data, zoo):
         command.add_parser(subparsers, [common])
     return parser
 

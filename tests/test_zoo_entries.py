@@ -9,8 +9,8 @@ import torch
 
 from netcfg.config.load import load_config
 from netcfg.ensembles.load import ensemble_tree, load_ensemble
+from netcfg.experiments.run import train
 from netcfg.networks.compile import compile_network
-from netcfg.trainers.train import train
 from netcfg.zoo import zoo_names
 from netcfg.zoo_cards import zoo_card, zoo_smoke
 

@@ -17,7 +17,7 @@ EPILOG = """examples:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print a table (or JSON)."""
-    from netcfg.ensembles.run import is_ensemble_run
+    from netcfg.ensembles.rundir import is_ensemble_run
     from netcfg.inference.evaluate import evaluate_model
     from netcfg.inference.models import open_model, resolve_model
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _ensemble(folder, args: argparse.Namespace, parts: tuple[str, ...]) -> dict:
     """An ensemble's metrics on the parts of its own data that exist."""
-    from netcfg.ensembles.run import evaluate_ensemble
+    from netcfg.ensembles.rundir import evaluate_ensemble
     from netcfg.errors import ModelError
 
     if args.data or args.metrics:

@@ -25,8 +25,8 @@ exit status: 0 trained, 2 bad config or data, 1 training diverged or another err
 def run(args: argparse.Namespace) -> int:
     """Train, then print the final metrics and where the run is saved; with ``--save-as``
     check the name first, and register the run in the user zoo after training."""
+    from netcfg.experiments.run import train
     from netcfg.inference.user_zoo import check_model_name, register_model
-    from netcfg.trainers.train import train
 
     if args.save_as is not None:
         check_model_name(args.save_as)

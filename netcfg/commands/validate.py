@@ -19,6 +19,7 @@ from netcfg.data.source import open_source
 from netcfg.data.spec import DataSourceSpec, Orientation
 from netcfg.data.store import is_dataset
 from netcfg.errors import ConfigError, DataError, Issue, Location
+from netcfg.experiments.spec import describe_search
 from netcfg.networks.compile import compile_network
 from netcfg.networks.spec import ModelSpec
 from netcfg.networks.summary import format_table, layer_rows
@@ -30,6 +31,7 @@ EPILOG = """examples:
   netcfg validate model.json --set Layers.Input.N=1682 --set Layers.Output.N=1682
   netcfg validate model.yaml --data ../shared/data/ml-100k/u1.base
   netcfg validate model.json --data gl_input=ratings.tsv --data gl_output=ratings.tsv
+  netcfg validate model.yaml --space space.yaml
 
 exit status: 0 valid, 2 invalid (one line per problem: FILE:LINE: JSON.path: message)
 """
@@ -147,14 +149,23 @@ def run(args: argparse.Namespace) -> int:
 
     found = ensemble_tree(args.config)
     if found is None:
-        _check(args.config, load_config(args.config, args.overrides), args.data)
+        spec = load_config(args.config, args.overrides, space=args.space)
+        _check(args.config, spec, args.data)
+        _print_search(spec.Search)
         return 0
-    ensemble = load_ensemble(*found, args.overrides)
+    ensemble = load_ensemble(*found, args.overrides, space=args.space)
     print(f"{args.config}: valid ensemble of {len(ensemble.members)} members")
+    _print_search(ensemble.spec.Search)
     for member in ensemble.members:
         print(f"\nmember {member.name} (weight {member.weight:.3f}, {member.config}):")
         _check(member.name, member.spec, args.data)
     return 0
+
+
+def _print_search(search: dict) -> None:
+    """The search line, when the config has a Search section."""
+    if search:
+        print(f"search: {describe_search(search)}")
 
 
 def _check(label: str, spec, data: list[str]) -> None:
@@ -201,5 +212,11 @@ def add_parser(subparsers, parents) -> None:
         metavar="[NAME=]PATH",
         help='data file giving the widths of "auto" layers; NAME=PATH binds one DataSet '
         "(repeatable)",
+    )
+    parser.add_argument(
+        "--space",
+        metavar="FILE",
+        help="a search space file (JSON or YAML: paths -> ranges, or one Search key) that "
+        "replaces the config's Search; checked as the config's would be",
     )
     parser.set_defaults(run=run)

@@ -1,7 +1,8 @@
 """Load a config: file -> located tree -> canonical keys -> Extends -> --set -> ModelSpec.
 
 Every stage collects its problems; validation runs even when keys were wrong, so a user
-sees every problem of a file at once. Cross-field checks run on the validated spec.
+sees every problem of a file at once. Cross-field checks run on the validated spec; then
+every value the ``Search`` section may try is checked the same way (`netcfg.config.search`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from netcfg.config.issues import validation_issues
 from netcfg.config.keys import canonicalize
 from netcfg.config.overrides import apply_overrides, located
 from netcfg.config.reader import read_config_file, resolve_config_path
+from netcfg.config.search import check_search, pop_search, replace_search
 from netcfg.config.tree import LocDict, LocList, locate, to_plain
 from netcfg.errors import ConfigError, Issue, Location
 from netcfg.networks.checks import check_model
@@ -28,7 +30,11 @@ __all__ = ["load_config", "load_tree", "validate_config", "validate_tree"]
 
 
 def load_config(
-    path: str | Path, overrides: Sequence[str] = (), *, data: Sequence[str] = ()
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    data: Sequence[str] = (),
+    space: str | Path | None = None,
 ) -> ModelSpec:
     """Load, validate and check a JSON or YAML config file.
 
@@ -38,6 +44,8 @@ def load_config(
         data: ``PATH`` (every DataSet) or ``NAME=PATH`` strings, as given to ``netcfg train
             --data``: each replaces the source of its DataSets (keeping Orientation and the
             other treatment keys), before the ``overrides`` apply.
+        space: a search space file (JSON or YAML: the mapping of paths, or one ``Search``
+            key) that replaces the config's ``Search``.
 
     Returns:
         The frozen, fully resolved spec.
@@ -50,6 +58,8 @@ def load_config(
     """
     issues: list[Issue] = []
     tree = load_tree(path, issues)
+    if space is not None:
+        replace_search(tree, space, issues)
     return validate_tree(tree, [*data_overrides(_datasets(tree), data), *overrides], issues)
 
 
@@ -95,7 +105,8 @@ def _complete(tree: LocDict, file: Path, chain: tuple[Path, ...], issues: list[I
 def validate_tree(
     tree: LocDict, overrides: Sequence[str] = (), issues: Sequence[Issue] = ()
 ) -> ModelSpec:
-    """Apply overrides to a canonical tree, validate it and run the cross-field checks.
+    """Apply overrides to a canonical tree, validate it, run the cross-field checks and
+    check its ``Search`` section against it (`netcfg.config.search`).
 
     Args:
         tree: a canonical tree from `load_tree`.
@@ -106,17 +117,29 @@ def validate_tree(
         raise ConfigError(issues)  # without its base, the config is incomplete
     issues = [*issues, *apply_overrides(tree, overrides, ModelSpec)]
     _fill_names(tree)
+    search = pop_search(tree)
     try:
         spec = ModelSpec.model_validate(to_plain(tree))
     except ValidationError as err:
         issues += validation_issues(err, ModelSpec, tree)
         spec = None
+    if spec is not None and not issues:
+        issues = [Issue(i.path, i.message, locate(tree, i.path)) for i in check_model(spec)]
+    checker = _model_problems if spec is not None and not issues else None
+    space, problems = check_search(search, tree, ModelSpec, checker)
+    issues += problems
     if issues or spec is None:
         raise ConfigError(issues)
-    problems = [Issue(i.path, i.message, locate(tree, i.path)) for i in check_model(spec)]
-    if problems:
-        raise ConfigError(problems)
-    return spec
+    return spec.model_copy(update={"Search": space}) if space else spec
+
+
+def _model_problems(tree: LocDict) -> list[Issue]:
+    """Every problem of a canonical tree: validation's, then the cross-field checks'."""
+    try:
+        spec = ModelSpec.model_validate(to_plain(tree))
+    except ValidationError as err:
+        return validation_issues(err, ModelSpec, tree)
+    return check_model(spec)
 
 
 def _extend(tree: LocDict, file: Path, chain: tuple[Path, ...], issues: list[Issue]) -> LocDict:

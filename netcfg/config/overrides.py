@@ -37,7 +37,7 @@ from netcfg.config.tree import LocDict, LocList
 from netcfg.errors import Issue, Location
 from netcfg.spec_base import close_match, did_you_mean, key_table
 
-__all__ = ["apply_overrides", "located", "parse_value"]
+__all__ = ["apply_override", "apply_overrides", "located", "parse_value"]
 
 
 def parse_value(text: str) -> Any:
@@ -97,9 +97,29 @@ def apply_overrides(tree: LocDict, overrides: Sequence[str], root: Any) -> list[
     return issues
 
 
+def apply_override(
+    tree: LocDict, segments: Sequence[str], value: Any, root: Any, where: Location
+) -> tuple[tuple[str | int, ...] | None, list[Issue]]:
+    """Set one value in a canonical tree in place, the path resolved as ``--set`` does.
+
+    Args:
+        tree: the canonical config tree, layer names filled in.
+        segments: the dotted path, split (``["Layers", "Hidden", "N"]``).
+        value: the located value (`located`).
+        root: the root spec class (``ModelSpec``).
+        where: where the override comes from.
+
+    Returns:
+        The JSON path set (canonical keys, list indexes), or None when the path cannot be
+        resolved; and the problems found.
+    """
+    issues: list[Issue] = []
+    return _apply(tree, list(segments), value, root, where, issues), issues
+
+
 def _apply(
     tree: LocDict, segments: list[str], value: Any, root: Any, where: Location, issues: list[Issue]
-) -> None:
+) -> tuple[str | int, ...] | None:
     node: Any = tree
     annotation = root
     path: tuple[str | int, ...] = ()
@@ -123,27 +143,27 @@ def _apply(
                         where,
                     )
                 )
-                return
+                return None
             annotation = Slot(models=models).field(key)
         elif slot.values is not None and isinstance(node, LocDict):
             key, annotation = segment, slot.values
         elif slot.items is not None and isinstance(node, LocList):
             key = _list_index(node, segment, path, where, issues)
             if key is None:
-                return
+                return None
             annotation = slot.items
         else:
             issues.append(
                 Issue(path, f"'{segment}' cannot be set: this value is not an object", where)
             )
-            return
+            return None
         path = (*path, key)
         if is_data_source(outer) and key in SOURCE_GIVERS and (last or key not in node):
             start_new_source(node, where)
         if last:
             new = canonicalize(value, annotation, path, issues)
             _put(node, key, _data_value(node, key, new, (outer, annotation), where), where)
-            return
+            return path
         inner = slot_of(annotation)
         child = node[key] if _has(node, key) else None
         if isinstance(child, str) and inner.shorthand:
@@ -160,8 +180,9 @@ def _apply(
                     where,
                 )
             )
-            return
+            return None
         node = child
+    return None
 
 
 def _data_value(node: Any, key: Any, value: Any, annotations: tuple, where: Location) -> Any:

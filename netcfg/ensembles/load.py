@@ -22,6 +22,7 @@ from netcfg.config.keys import canonicalize
 from netcfg.config.load import load_config
 from netcfg.config.overrides import apply_overrides, located
 from netcfg.config.reader import read_config_file, resolve_config_path
+from netcfg.config.search import check_search, pop_search, replace_search
 from netcfg.config.tree import LocDict, LocList, to_plain
 from netcfg.ensembles.spec import EnsembleSpec
 from netcfg.errors import ConfigError, Issue, Location
@@ -30,7 +31,7 @@ from netcfg.zoo import is_zoo_name, zoo_entry
 
 __all__ = ["LoadedEnsemble", "Member", "ensemble_tree", "load_ensemble"]
 
-_OWN_KEYS = {"name", "kind", "members", "evaluation"}
+_OWN_KEYS = {"name", "kind", "members", "evaluation", "search"}
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,16 @@ def ensemble_tree(config: str | Path | Mapping) -> tuple[LocDict, Path] | None:
     return tree, base
 
 
-def load_ensemble(tree: LocDict, base: Path, overrides: Sequence[str] = ()) -> LoadedEnsemble:
+def load_ensemble(
+    tree: LocDict,
+    base: Path,
+    overrides: Sequence[str] = (),
+    *,
+    space: str | Path | None = None,
+) -> LoadedEnsemble:
     """Validate an ensemble tree (from `ensemble_tree`) and load each member's config
-    (member paths relative to ``base``).
+    (member paths relative to ``base``). ``space``: a search space file replacing the
+    ensemble's ``Search`` (member weights only, as `netcfg.config.load.load_config` takes).
 
     Raises:
         ConfigError: every problem of the ensemble and of its members; a member's problems
@@ -90,13 +98,15 @@ def load_ensemble(tree: LocDict, base: Path, overrides: Sequence[str] = ()) -> L
     own = [o for o in overrides if o.partition("=")[0].split(".")[0].strip().lower() in _OWN_KEYS]
     shared = tuple(o for o in overrides if o not in own)
     _absolute_networks(tree, base)
+    if space is not None:
+        replace_search(tree, space, issues)
     issues += apply_overrides(tree, own, EnsembleSpec)
     _absolute_networks(tree, Path.cwd())  # those a --set gave
-    try:
-        spec = EnsembleSpec.model_validate(to_plain(tree))
-    except ValidationError as err:
-        issues += validation_issues(err, EnsembleSpec, tree)
-        spec = None
+    search = pop_search(tree)
+    spec = _validated(tree, issues)
+    checker = _ensemble_problems if spec is not None and not issues else None
+    weights, problems = check_search(search, tree, EnsembleSpec, checker)
+    issues += problems
     if spec is None or issues:
         _check_raw_members(to_plain(tree), shared, base, issues)  # report theirs too
         raise ConfigError(issues)
@@ -111,7 +121,23 @@ def load_ensemble(tree: LocDict, base: Path, overrides: Sequence[str] = ()) -> L
     _check_same_target(members, issues)
     if issues:
         raise ConfigError(issues)
-    return LoadedEnsemble(spec, tuple(members))
+    return LoadedEnsemble(spec.model_copy(update={"Search": weights}), tuple(members))
+
+
+def _validated(tree: LocDict, issues: list[Issue]) -> EnsembleSpec | None:
+    """The ensemble spec of a canonical tree; None, its problems in ``issues``, if invalid."""
+    try:
+        return EnsembleSpec.model_validate(to_plain(tree))
+    except ValidationError as err:
+        issues += validation_issues(err, EnsembleSpec, tree)
+        return None
+
+
+def _ensemble_problems(tree: LocDict) -> list[Issue]:
+    """The problems of an ensemble tree's own keys (its members' configs not loaded)."""
+    problems: list[Issue] = []
+    _validated(tree, problems)
+    return problems
 
 
 def _absolute_networks(tree: LocDict, base: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
+from netcfg.experiments.spec import SearchParameter
 from netcfg.spec_base import SpecBase, spec_field, tuple_of
 
 __all__ = ["ENSEMBLE_METRICS", "EnsembleEvaluationSpec", "EnsembleSpec", "MemberSpec"]
@@ -78,6 +79,12 @@ class EnsembleSpec(SpecBase):
     )
     Evaluation: EnsembleEvaluationSpec = spec_field(
         EnsembleEvaluationSpec(), description="Metrics of the averaged ratings."
+    )
+    Search: dict[str, SearchParameter] = spec_field(
+        {},
+        description="The member weights `netcfg tune` searches: Members.<index or name>.Weight "
+        "-> a range ({Type: Float, Low, High, Step, Log}) or choices (a list). Empty: no "
+        "search.",
     )
 
     @field_validator("Members")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from netcfg.ensembles.run import MEMBERS, is_ensemble_run
+from netcfg.ensembles.rundir import MEMBERS, is_ensemble_run
 from netcfg.errors import ModelError
 from netcfg.spec_base import did_you_mean
 from netcfg.trainers.rundir import LoadedModel, load_model

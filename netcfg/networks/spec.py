@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, model_validator
 
 from netcfg.data.spec import DataSource
+from netcfg.experiments.spec import SearchParameter
 from netcfg.layers import LayerSpec, layer_tag
 from netcfg.layers.activations import SELU_ALPHA, SELU_LAMBDA, ActivationKind
 from netcfg.layers.common import LayerKind, SparsenessPenaltySpec
@@ -247,6 +248,12 @@ class ModelSpec(SpecBase):
     )
     Evaluation: EvaluationSpec = spec_field(
         EvaluationSpec(), description="netcfg: metrics reported on validation and test."
+    )
+    Search: dict[str, SearchParameter] = spec_field(
+        {},
+        description="netcfg: the hyper-parameters `netcfg tune` searches: a --set path "
+        "(Layers.Hidden.N) -> a range ({Type: Int|Float, Low, High, Step, Log}) or choices "
+        "({Type: Categorical, Choices: [...]}, or just the list). Empty: no search.",
     )
     Extends: str | None = spec_field(
         None,

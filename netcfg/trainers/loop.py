@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -132,6 +133,9 @@ class TrainingLoop:
         run_dir: where checkpoints and the best weights go.
         reporter: progress bar, TensorBoard and metrics.jsonl.
         device: where batches go.
+        on_epoch: called after each epoch with the number of epochs done and the epoch's
+            record (``train_loss``, ``validation`` metrics...); a returned string stops the
+            run there, for that reason (kept in ``stopped``).
     """
 
     def __init__(
@@ -147,8 +151,11 @@ class TrainingLoop:
         run_dir: RunDir,
         reporter: Reporter,
         device: torch.device,
+        on_epoch: Callable[[int, dict], str | None] | None = None,
     ):
         self.model = model
+        self.on_epoch = on_epoch
+        self.stopped: str | None = None
         self.optimizer = optimizer
         self.loader = loader
         self.training = training
@@ -187,8 +194,12 @@ class TrainingLoop:
             self.reporter.epoch(record, state.global_step, self.model)
             last = state.epoch == self.training.Epochs
             stop = stopping is not None and state.stale_epochs >= stopping.Patience
-            if stop or last or state.epoch % self.training.CheckpointInterval == 0:
+            self.stopped = self.on_epoch(state.epoch, record) if self.on_epoch else None
+            if stop or self.stopped or last or state.epoch % self.training.CheckpointInterval == 0:
                 save_checkpoint(self.run_dir.checkpoint, self.model, self.optimizer, state)
+            if self.stopped:
+                self.reporter.message(f"stopped after epoch {state.epoch}: {self.stopped}")
+                break
             if stop:
                 self.reporter.message(
                     f"early stop after epoch {state.epoch}: no improvement of "

@@ -28,6 +28,7 @@ class Reporter:
     Args:
         run_dir: the run directory.
         progress: show a progress bar (loss, throughput, ETA) on stderr.
+        quiet: print no messages (`message` only keeps them in TensorBoard's text).
         histograms: also write weight histograms each epoch.
         purge_step: when resuming, drop events logged after this step by the killed run.
     """
@@ -37,11 +38,14 @@ class Reporter:
         run_dir: RunDir,
         *,
         progress: bool,
+        quiet: bool = False,
         histograms: bool = False,
         purge_step: int | None = None,
     ):
         self.run_dir = run_dir
         self.progress = progress
+        self.quiet = quiet
+        self._messages: list[str] = []
         self.histograms = histograms
         self.writer = SummaryWriter(str(run_dir.events), purge_step=purge_step)
         self._bar: tqdm | None = None
@@ -120,11 +124,17 @@ class Reporter:
         self.close()
 
     def close(self) -> None:
-        """Flush and close the event files."""
+        """Keep the messages as text ``messages``, then flush and close the event files."""
+        if self._messages:
+            self.text("messages", "\n".join(self._messages))
+            self._messages = []
         self.writer.close()
 
     def message(self, text: str) -> None:
-        """A line for the user, printed without breaking the progress bar."""
+        """A line for the user, printed without breaking the progress bar (not when quiet)."""
+        self._messages.append(text)
+        if self.quiet:
+            return
         if self._bar is not None:
             self._bar.write(text, file=sys.stderr)
         else:

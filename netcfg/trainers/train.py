@@ -1,8 +1,11 @@
-"""``netcfg.train``: from a config to a trained model in a self-contained run directory."""
+"""A single network's run: from a config to a trained model in a self-contained run directory.
+
+Ensembles and studies are other kinds of run, built on this one (`netcfg.experiments`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,8 +14,6 @@ import torch
 from netcfg.config import load_config, validate_config
 from netcfg.config.render import render_config
 from netcfg.data.loader import RowLoader
-from netcfg.ensembles.load import ensemble_tree
-from netcfg.ensembles.run import train_ensemble
 from netcfg.errors import ConfigError, DataError, Issue
 from netcfg.networks.compile import compile_network
 from netcfg.networks.spec import ModelSpec
@@ -29,7 +30,7 @@ from netcfg.trainers.run_files import prepare_run_dir, set_status, write_run_fil
 from netcfg.trainers.rundir import RunDir, default_run_dir
 from netcfg.trainers.threads import configure_threads
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "monitored_metric", "train"]
 
 
 @dataclass
@@ -43,6 +44,10 @@ class TrainResult:
     test: dict[str, float] = field(default_factory=dict)
     members: dict[str, dict] = field(default_factory=dict)
     """For an ensemble: each member's weight and test metrics, by name."""
+    monitor: str | None = None
+    """The validation metric that chose the epoch (None without validation)."""
+    stopped: str | None = None
+    """Why the run stopped before its epochs ran out, when ``on_epoch`` stopped it."""
 
 
 def _load(config, overrides: Sequence[str], data: Sequence[str]) -> ModelSpec:
@@ -82,6 +87,9 @@ def _monitor(spec: ModelSpec, metrics: list[str], implicit: bool) -> Monitor:
 
 
 def _hparams(spec: ModelSpec) -> dict:
+    """Every scalar of the rendered config (numbers kept as numbers) for TensorBoard's
+    hparams view, keyed by dotted path, layers by name (``Layers.Hidden.N``)."""
+
     def flat(prefix: str, value) -> dict:
         if isinstance(value, dict):
             return {
@@ -94,11 +102,21 @@ def _hparams(spec: ModelSpec) -> dict:
         return {}
 
     rendered = render_config(spec)
-    params = flat("Training", rendered["Training"])
-    params.update(
-        {f"Layers.{layer['Name']}.N": str(layer.get("N")) for layer in rendered["Layers"]}
-    )
+    params = {}
+    for section in ("Training", "Data", "Evaluation"):
+        params.update(flat(section, rendered.get(section, {})))
+    for layer in rendered["Layers"]:
+        params.update(flat(f"Layers.{layer['Name']}", layer))
     return params
+
+
+def monitored_metric(spec: ModelSpec, run_data) -> Monitor | None:
+    """The validation metric that picks the epoch of a run of ``spec`` on ``run_data``
+    (`bind_data`), with its direction; None when the data has no validation part."""
+    if "validation" not in run_data.parts():
+        return None
+    metrics = default_metrics(spec.Evaluation, run_data.implicit())
+    return _monitor(spec, metrics, run_data.implicit())
 
 
 def train(
@@ -109,11 +127,11 @@ def train(
     out: str | Path | None = None,
     resume: bool = False,
     progress: bool = False,
+    on_epoch: Callable[[int, dict], str | None] | None = None,
+    parts: Sequence[str] | None = None,
+    quiet: bool = False,
 ) -> TrainResult:
     """Train the network a config describes and save everything in a run directory.
-
-    An ensemble config (``Kind: Ensemble``) trains each member into ``members/<name>``
-    of the run directory and reports the averaged ratings (`netcfg.ensembles.run`).
 
     Args:
         config: a config file, a folder, ``zoo:NAME``, or a config mapping.
@@ -122,6 +140,12 @@ def train(
         out: the run directory (default ``runs/<name>-<date-time>``).
         resume: continue the run in ``out`` from its last checkpoint.
         progress: show a progress bar on stderr.
+        on_epoch: called after each epoch with the epochs done and the epoch's record
+            (``validation`` holds its metrics); a returned string stops the run there, for
+            that reason (``TrainResult.stopped``; status ``stopped`` in ``run.json``).
+        quiet: print nothing (the notes still go to TensorBoard's text and run.json).
+        parts: the parts whose final metrics are computed (default: every part; a search
+            gives ``["validation"]`` so that no trial looks at the test part).
 
     Raises:
         ConfigError: a bad config (exit status 2 in the CLI).
@@ -134,10 +158,6 @@ def train(
     """
     if resume and out is None:
         raise ConfigError([Issue((), "resuming needs the run directory: give --out RUN_DIR")])
-    if ensemble_tree(config) is not None:
-        return train_ensemble(
-            config, overrides, data=data, out=out, resume=resume, progress=progress
-        )
     spec = _load(config, overrides, data)
     training = spec.Training
     device = _device(training.Device)
@@ -163,7 +183,7 @@ def train(
         unseen=spec.Evaluation.UnseenItems,
     )
     has_validation = "validation" in run_data.parts()
-    monitor = _monitor(spec, metrics, run_data.implicit()) if has_validation else None
+    monitor = monitored_metric(spec, run_data)
     _check_monitoring(spec, monitor, metrics, has_validation, len(loader))
     state = load_checkpoint(run_dir.checkpoint, network, optimizer) if resume else LoopState()
     table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
@@ -172,6 +192,7 @@ def train(
     reporter = Reporter(
         run_dir,
         progress=progress,
+        quiet=quiet,
         histograms=training.WeightHistograms,
         purge_step=state.global_step if resume else None,
     )
@@ -192,6 +213,7 @@ def train(
         run_dir=run_dir,
         reporter=reporter,
         device=device,
+        on_epoch=on_epoch,
     )
     try:
         state = loop.fit(state)
@@ -204,9 +226,15 @@ def train(
         reporter.close()
         raise
     load_weights(network, run_dir.best / WEIGHTS)
-    result = TrainResult(run_dir.root, state.epoch, state.best_epoch if monitor else None)
+    result = TrainResult(
+        run_dir.root,
+        state.epoch,
+        state.best_epoch if monitor else None,
+        monitor=monitor.name if monitor else None,
+        stopped=loop.stopped,
+    )
     unseen = {}
-    for part in run_data.parts():
+    for part in [p for p in run_data.parts() if parts is None or p in parts]:
         setattr(result, part, evaluator.evaluate(network, part))
         unseen[part] = evaluator.unseen_counts(part)
         if unseen[part]["entries"]:
@@ -221,7 +249,8 @@ def train(
     reporter.append(final)
     set_status(
         run_dir,
-        "completed",
+        "stopped" if loop.stopped else "completed",
+        **({"stopped": loop.stopped} if loop.stopped else {}),
         best_epoch=result.best_epoch,
         epochs=state.epoch,
         validation=result.validation,

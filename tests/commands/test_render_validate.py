@@ -127,7 +127,9 @@ def test_validate_an_unreadable_data_file_keeps_the_config_valid(capsys, tmp_pat
 
 
 @pytest.mark.parametrize("entry", ["cdae-ml100k", "mult-dae-ml100k", "ensemble-ml100k"])
-def test_validate_a_cached_fetch_with_or_without_a_fold(capsys, tmp_path, monkeypatch, ml100k, entry):
+def test_validate_a_cached_fetch_with_or_without_a_fold(
+    capsys, tmp_path, monkeypatch, ml100k, entry
+):
     """A cached Fetch with a Protocol instead of a Fold (the ranking entries) compiles too."""
     monkeypatch.setenv("NETCFG_DATA", str(tmp_path / "cache"))
     seed_cache("movielens-100k", ml100k)

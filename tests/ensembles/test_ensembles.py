@@ -14,8 +14,8 @@ from netcfg.cli import main
 from netcfg.data.source import open_source
 from netcfg.ensembles.load import ensemble_tree, load_ensemble
 from netcfg.errors import ConfigError
+from netcfg.experiments.run import train
 from netcfg.trainers.rundir import load_model
-from netcfg.trainers.train import train
 
 DATA = {
     "Synthetic": {"Users": 60, "Items": 40, "Density": 0.25, "Seed": 0},

@@ -5,6 +5,7 @@ These tests pin what its training step computes, independently of netcfg's spars
 ``x -> denoise(p) -> sigmoid(x W1 + b1) -> sigmoid(h W2 + b2)``, and the logistic loss
 summed over EVERY item (stored entries are ones, all other items zeros), divided by the
 batch size; one SGD step with weight decay on the weights only.
+(The entry's own optimizer is Adam since; its output biases start at -6.)
 """
 
 from __future__ import annotations
@@ -125,8 +126,10 @@ def test_cdae_loss_counts_unobserved_items_as_negatives():
 
 
 def test_cdae_sgd_step_matches_dense_reference():
-    """One step of the entry's optimizer: w -= lr * (g + wd * w) on weights, b -= lr * g."""
-    spec, network = _network(("Denoising.p=0",))
+    """One SGD step (DSSTNE's train defaults, the entry's optimizer until it moved to Adam):
+    w -= lr * (g + wd * w) on weights, b -= lr * g."""
+    sgd = 'Training.Optimizer={"Type": "SGD", "LearningRate": 0.025, "WeightDecay": 0.0001}'
+    spec, network = _network(("Denoising.p=0", sgd))
     lr, wd = spec.Training.Optimizer.LearningRate, spec.Training.Optimizer.WeightDecay
     optimizer = create_optimizer(spec.Training.Optimizer, network.named_parameters())
     batch = _batch(7)

@@ -1,0 +1,1 @@
+"""The kinds of run above the trainer: a single run, an ensemble, a study."""
