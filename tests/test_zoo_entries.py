@@ -76,3 +76,37 @@ def test_smoke_override_trains_one_step(name, tmp_path, monkeypatch):
         assert epoch["step"] == 1  # one batch holds the whole tiny dataset
         assert 0 < epoch["train_loss"] < 1e6
         assert not any(r.get("epoch") == 2 for r in records)
+
+
+PAIR_ENTRIES = {"two-tower-ml100k"}
+"""Entries trained on one label per example: netcfg cannot hold a validation part out of
+such data, so tuning them needs data that has one."""
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - PAIR_ENTRIES))
+def test_entry_carries_a_search_space_that_tunes(name, tmp_path, monkeypatch):
+    """`netcfg tune zoo:NAME` works with no editing: two trials on the smoke data."""
+    from optuna.trial import TrialState
+
+    from netcfg.experiments.study import tune
+
+    monkeypatch.setenv("NETCFG_DATA", str(tmp_path / "cache"))
+    overrides = [*zoo_smoke(name), "Training.Epochs=2", "Training.BatchSize=4096"]
+    found = ensemble_tree(f"zoo:{name}")
+    spec = load_ensemble(*found).spec if found else load_config(f"zoo:{name}")
+    assert len(spec.Search) >= 3
+    study = tune(f"zoo:{name}", overrides, trials=2, out=tmp_path / "study", echo=None)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    assert set(study.best_trial.params) == set(spec.Search)
+    assert (tmp_path / "study" / "best.json").is_file()
+
+
+def test_a_pair_entry_without_validation_data_says_what_tuning_needs(tmp_path, monkeypatch):
+    from netcfg.errors import ConfigError
+    from netcfg.experiments.study import tune
+
+    monkeypatch.setenv("NETCFG_DATA", str(tmp_path / "cache"))
+    (name,) = PAIR_ENTRIES
+    assert len(load_config(f"zoo:{name}", zoo_smoke(name)).Search) == 3
+    with pytest.raises(ConfigError, match="and this data has none: give it one"):
+        tune(f"zoo:{name}", zoo_smoke(name), trials=1, out=tmp_path / "s", echo=None)

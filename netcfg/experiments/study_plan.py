@@ -151,9 +151,10 @@ def _monitor(spec) -> tuple[str, str]:
             [
                 Issue(
                     ("Training", "Validation"),
-                    "a study chooses on a validation part and never on the test part: keep "
-                    "netcfg's default hold-out (remove Validation: None) or give the data a "
-                    "validation part",
+                    "a study chooses on a validation part and never on the test part, and "
+                    "this data has none: give it one (a Protocol with a validation fraction, "
+                    "or a Validation file), or keep netcfg's default hold-out "
+                    "(Training.Validation)",
                 )
             ]
         )
