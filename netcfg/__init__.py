@@ -20,12 +20,16 @@ __version__ = "0.2.0"
 
 
 def __getattr__(name: str):
-    """``netcfg.train`` and ``netcfg.load_model`` are imported on first use (they pull in
-    TensorBoard and the trainer)."""
+    """``netcfg.train``, ``netcfg.tune`` and ``netcfg.load_model`` are imported on first use
+    (they pull in TensorBoard, the trainer and Optuna)."""
     if name == "train":
         from netcfg.experiments.run import train
 
         return train
+    if name == "tune":
+        from netcfg.experiments.study import tune
+
+        return tune
     if name == "load_model":
         from netcfg.trainers.rundir import load_model
 
@@ -46,5 +50,6 @@ __all__ = [
     "load_config",
     "load_model",
     "train",
+    "tune",
     "validate_config",
 ]
