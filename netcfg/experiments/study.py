@@ -13,6 +13,7 @@ heartbeat instead (after a grace period of a few minutes), without a retry.
 from __future__ import annotations
 
 import fcntl
+import math
 import multiprocessing
 import os
 import sys
@@ -39,10 +40,11 @@ __all__ = ["tune"]
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 """The trial states that count towards the requested number of trials."""
-PRUNER_STARTUP_TRIALS = 4
+PRUNER_STARTUP_TRIALS = 5
 """Trials that run to their end before the pruner compares curves."""
-PRUNER_WARMUP_EPOCHS = 2
-"""Epochs of each trial that are never pruned."""
+PRUNER_WARMUP = (3, 0.1)
+"""Epochs of each trial that are never pruned: at least 3, and a tenth of its epochs (early
+epochs say little about where a slow-starting trial will end)."""
 HEARTBEAT_SECONDS = 30
 
 
@@ -159,9 +161,11 @@ def _sampler(plan: StudyPlan, worker: int, offset: int) -> optuna.samplers.BaseS
 def _pruner(plan: StudyPlan) -> optuna.pruners.BasePruner:
     if not plan.pruning or plan.ensemble:
         return optuna.pruners.NopPruner()
+    least, share = PRUNER_WARMUP
+    warmup = max(least, math.ceil(share * plan.base["Training"]["Epochs"]))
     # steps are epoch numbers from 1; Optuna prunes from step n_warmup_steps on
     return optuna.pruners.MedianPruner(
-        n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS + 1
+        n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=warmup + 1
     )
 
 

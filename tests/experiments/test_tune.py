@@ -105,30 +105,31 @@ def test_pruning_stops_a_trial_whose_curve_is_worse_than_the_median(
     storage = f"sqlite:///{out / 'study.db'}"
     out.mkdir()
     queued = optuna.create_study(study_name="tiny", storage=storage, direction="minimize")
-    for width in (8, 16, 8, 16, 32, 8):
+    for width in (8, 16, 8, 16, 8, 32, 8):
         queued.enqueue_trial({"Layers.Hidden.N": width, "Training.Optimizer.LearningRate": 0.01})
-    study = tune(tiny_config(epochs=10), trials=6, out=out, echo=None)
+    study = tune(tiny_config(epochs=10), trials=7, out=out, echo=None)
     states = [(t.params["Layers.Hidden.N"], t.state) for t in study.trials]
     assert states == [
         (8, TrialState.COMPLETE),
         (16, TrialState.COMPLETE),
         (8, TrialState.COMPLETE),
         (16, TrialState.COMPLETE),
+        (8, TrialState.COMPLETE),
         (32, TrialState.PRUNED),
         (8, TrialState.COMPLETE),
     ]
-    pruned = study.trials[4]
-    assert pruned.last_step == 3  # the warm-up epochs (2) are never pruned
+    pruned = study.trials[5]
+    assert pruned.last_step == 4  # the warm-up epochs (3 of 10) are never pruned
     # without pruning the same curve runs to its end
     other = tmp_path / "other"
     other.mkdir()
     queued = optuna.create_study(
         study_name="tiny", storage=f"sqlite:///{other / 'study.db'}", direction="minimize"
     )
-    for width in (8, 16, 8, 16, 32):
+    for width in (8, 16, 8, 16, 8, 32):
         queued.enqueue_trial({"Layers.Hidden.N": width, "Training.Optimizer.LearningRate": 0.01})
-    study = tune(tiny_config(epochs=10), trials=5, out=other, pruning=False, echo=None)
-    assert study.trials[4].state is TrialState.COMPLETE and study.trials[4].last_step >= 4
+    study = tune(tiny_config(epochs=10), trials=6, out=other, pruning=False, echo=None)
+    assert study.trials[5].state is TrialState.COMPLETE and study.trials[5].last_step >= 5
 
 
 @pytest.mark.parametrize(
