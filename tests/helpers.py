@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,3 +40,29 @@ def two_tower_layers(width: int) -> list[dict]:
             "DataSet": "clicked",
         },
     ]
+
+
+def readme_block(marker: str) -> list[str]:
+    """The commands of the README's bash block that follows ``<!-- marker -->``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(rf"<!-- {marker} -->\n```bash\n(.*?)```", text, re.S)
+    assert block, f"README.md has no {marker} block"
+    return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+def run_netcfg_commands(commands: list[str], cwd: Path, **environment: str) -> None:
+    """Run ``netcfg ...`` command lines as a user would (a new process each, in ``cwd``),
+    asserting that each exits 0 without an internal error."""
+    env = {**os.environ, **environment}
+    for command in commands:
+        words = shlex.split(command)
+        assert words[0] == "netcfg"
+        done = subprocess.run(
+            [sys.executable, "-m", "netcfg", *words[1:]],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, f"{command}\n{done.stderr}"
+        assert "internal error" not in done.stderr

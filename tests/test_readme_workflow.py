@@ -3,27 +3,13 @@ and export on that run (MovieLens 100K; skipped where it is not present)."""
 
 from __future__ import annotations
 
-import os
-import re
-import shlex
-import subprocess
-import sys
-
 import pytest
-from helpers import ML100K, REPO
+from helpers import ML100K, REPO, readme_block, run_netcfg_commands
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (ML100K / "u1.base").is_file(), reason="MovieLens 100K not found"),
 ]
-
-
-def workflow_commands() -> list[str]:
-    """The commands of the bash block that follows the ``readme-workflow`` marker."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- readme-workflow -->\n```bash\n(.*?)```", text, re.S)
-    assert block, "README.md has no readme-workflow block"
-    return [line for line in block.group(1).splitlines() if line.strip()]
 
 
 def test_the_readme_workflow_runs_as_written(tmp_path):
@@ -32,21 +18,9 @@ def test_the_readme_workflow_runs_as_written(tmp_path):
     root.mkdir()
     (root / "examples").symlink_to(REPO / "examples")
     (tmp_path / "shared").symlink_to(ML100K.parents[1])
-    env = {**os.environ, "NETCFG_THREADS": "2", "NETCFG_DATA": str(tmp_path / "cache")}
-    commands = workflow_commands()
+    commands = readme_block("readme-workflow")
     assert [c.split()[1] for c in commands] == ["train", "evaluate", "predict", "predict", "export"]
-    for command in commands:
-        words = shlex.split(command)
-        assert words[0] == "netcfg"
-        done = subprocess.run(
-            [sys.executable, "-m", "netcfg", *words[1:]],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, f"{command}\n{done.stderr}"
-        assert "internal error" not in done.stderr
+    run_netcfg_commands(commands, root, NETCFG_THREADS="2", NETCFG_DATA=str(tmp_path / "cache"))
     recommended = (root / "recs.tsv").read_text().splitlines()
     assert len(recommended) == 10 * 943  # every user of u1.base gets ten items
     scores = (root / "scores.tsv").read_text().splitlines()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_config_arguments"]
+__all__ = ["add_config_arguments", "add_data_argument", "add_space_argument"]
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,4 +18,26 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a key, e.g. Layers.Hidden.N=256 or Training.Optimizer.LearningRate=0.005 "
         "(repeatable)",
+    )
+
+
+def add_data_argument(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """``--data [NAME=]PATH`` (repeatable); ``purpose`` ends the help text."""
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="[NAME=]PATH",
+        help="bind a DataSet (NAME=PATH) or every DataSet (PATH) to data: a dataset or split "
+        f"directory, or a raw file (repeatable){purpose}",
+    )
+
+
+def add_space_argument(parser: argparse.ArgumentParser) -> None:
+    """``--space FILE``: a search space file replacing the config's ``Search``."""
+    parser.add_argument(
+        "--space",
+        metavar="FILE",
+        help="a search space file (JSON or YAML: paths -> ranges, or one Search key) that "
+        "replaces the config's Search section",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netcfg.commands.common import add_config_arguments
+from netcfg.commands.common import add_config_arguments, add_data_argument
 
 __all__ = ["add_parser"]
 
@@ -81,14 +81,7 @@ def add_parser(subparsers, parents) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_arguments(parser)
-    parser.add_argument(
-        "--data",
-        action="append",
-        default=[],
-        metavar="[NAME=]PATH",
-        help="bind a DataSet (NAME=PATH) or every DataSet (PATH) to data: a "
-        "dataset or split directory, or a raw file (repeatable)",
-    )
+    add_data_argument(parser, "")
     parser.add_argument("--out", help="run directory (default runs/<name>-<date-time>)")
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"

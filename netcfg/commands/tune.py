@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from netcfg.commands.common import add_config_arguments
+from netcfg.commands.common import (
+    add_config_arguments,
+    add_data_argument,
+    add_space_argument,
+)
 
 __all__ = ["add_parser"]
 
@@ -82,16 +86,8 @@ def add_parser(subparsers, parents) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_arguments(parser)
-    parser.add_argument(
-        "--data",
-        action="append",
-        default=[],
-        metavar="[NAME=]PATH",
-        help="bind a DataSet (NAME=PATH) or every DataSet (PATH) to data, for every trial",
-    )
-    parser.add_argument(
-        "--space", metavar="FILE", help="a search space file replacing the config's Search"
-    )
+    add_data_argument(parser, ", for every trial")
+    add_space_argument(parser)
     parser.add_argument(
         "--trials",
         type=int,

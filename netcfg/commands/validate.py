@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from netcfg.commands.common import add_config_arguments
+from netcfg.commands.common import add_config_arguments, add_space_argument
 from netcfg.config import load_config
 from netcfg.data.probe import dataset_width
 from netcfg.data.source import open_source
@@ -213,10 +213,5 @@ def add_parser(subparsers, parents) -> None:
         help='data file giving the widths of "auto" layers; NAME=PATH binds one DataSet '
         "(repeatable)",
     )
-    parser.add_argument(
-        "--space",
-        metavar="FILE",
-        help="a search space file (JSON or YAML: paths -> ranges, or one Search key) that "
-        "replaces the config's Search; checked as the config's would be",
-    )
+    add_space_argument(parser)
     parser.set_defaults(run=run)
