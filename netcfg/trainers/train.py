@@ -103,8 +103,9 @@ def _hparams(spec: ModelSpec) -> dict:
 
     rendered = render_config(spec)
     params = {}
-    for section in ("Training", "Data", "Evaluation"):
-        params.update(flat(section, rendered.get(section, {})))
+    for section, value in rendered.items():
+        if section not in ("Layers", "Search"):
+            params.update(flat(section, value))
     for layer in rendered["Layers"]:
         params.update(flat(f"Layers.{layer['Name']}", layer))
     return params

@@ -188,3 +188,20 @@ def test_two_worker_processes_share_one_study(tmp_path, tiny_config, monkeypatch
         hidden = next(layer for layer in saved["Layers"] if layer["Name"] == "Hidden")
         assert hidden["N"] == trial.params["Layers.Hidden.N"]
     assert "NETCFG_THREADS" not in __import__("os").environ
+
+
+def test_save_as_registers_the_best_trial_and_timeout_starts_no_more(
+    capsys, tmp_path, tiny_config, monkeypatch
+):
+    monkeypatch.setenv("NETCFG_ZOO", str(tmp_path / "zoo"))
+    config, out = tiny_config(epochs=2), tmp_path / "study"
+    argv = ["tune", str(config), "--out", str(out)]
+    assert _run(capsys, *argv, "--trials", "2", "--save-as", "tuned")[0] == 0
+    summary = json.loads((out / "summary.json").read_text())
+    code, evaluated, err = _run(capsys, "evaluate", "zoo:tuned", "--json")
+    assert code == 0, err
+    assert json.loads(evaluated)["test"] == pytest.approx(summary["test"])
+    code, stdout, _ = _run(capsys, *argv, "--trials", "10", "--timeout", "0.001")
+    assert code == 0 and "2 of 10 trials done" in stdout
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{out / 'study.db'}")
+    assert len(study.trials) <= 3  # no trial starts once the time is up (one may be starting)

@@ -36,3 +36,20 @@ def test_tensorboard_tags(tiny, tmp_path):
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
     rmse = [event.value for event in events.Scalars("validation/RMSE")]
     assert rmse == [pytest.approx(r["validation"]["RMSE"], rel=1e-6) for r in records[:-1]]
+
+
+def test_hparams_keep_numbers_as_numbers(tiny, tmp_path):
+    """TensorBoard's hparams view can plot and filter by every scalar of the config."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    netcfg.train(tiny, out=tmp_path / "run")
+    events = EventAccumulator(str(tmp_path / "run" / "events" / "hparams"))
+    events.Reload()
+    start = events.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+    values = plugin_data_pb2.HParamsPluginData.FromString(start).session_start_info.hparams
+    assert values["Layers.Hidden.N"].number_value == 16
+    assert values["Training.Optimizer.LearningRate"].number_value == pytest.approx(0.01)
+    assert values["Layers.Hidden.Activation"].string_value == "Selu"
+    assert values["Layers.Input.N"].string_value == "auto"
+    assert values["ShuffleIndices"].number_value == 1  # torch writes booleans as numbers
+    assert values["Denoising.p"].number_value == 0.0
