@@ -1,7 +1,9 @@
 """The ``netcfg`` command line: thin argparse subcommands over the library.
 
-Errors in user input (configs, data) print one line per problem and exit with status 2,
-without a traceback unless ``--debug`` is given.
+Errors in user input (configs, options, data, run directories) print one line per problem
+and exit with status 2, without a traceback unless ``--debug`` is given; faults of the
+machine (disk full, permission denied, out of memory) exit with 1 naming the path and the
+cause; only bugs print ``netcfg: internal error``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from netcfg.commands import (
     validate,
     zoo,
 )
-from netcfg.errors import NetcfgError
+from netcfg.errors import NetcfgError, environment_fault
 
 __all__ = ["build_parser", "main"]
 
@@ -81,13 +83,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as err:  # a bug: say so briefly, the traceback is one flag away
+    except (OSError, MemoryError) as err:  # a fault of the machine, or a bug
+        message = environment_fault(err)
+        if message is None:
+            return _internal_error(err, args.debug)
         if args.debug:
-            raise
-        print(
-            f"netcfg: internal error: {err!r} (run with --debug for the traceback)", file=sys.stderr
-        )
+            traceback.print_exc()
+        print(message, file=sys.stderr)
         return 1
+    except Exception as err:
+        return _internal_error(err, args.debug)
+
+
+def _internal_error(err: Exception, debug: bool) -> int:
+    """A bug: say so briefly; the traceback is one flag away."""
+    if debug:
+        raise err
+    print(f"netcfg: internal error: {err!r} (run with --debug for the traceback)", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

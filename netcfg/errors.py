@@ -2,10 +2,17 @@
 
 A `ConfigError` carries every problem found at once, as `Issue`s; the CLI prints one
 line per issue, ``FILE:LINE: JSON.path: message``, and exits with code 2.
+
+The policy (ARCHITECTURE.md, "Errors"): bad user input (a config, an option, data, a run
+directory, a dataset) is a `ConfigError`, `UsageError`, `DataError` or `ModelError` (exit
+status 2) naming the file (and line or key) and what to do; a fault of the machine (disk
+full, permission denied, out of memory) exits with 1 naming the path and the cause
+(`environment_fault`); ``netcfg: internal error`` is left for bugs.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +24,8 @@ __all__ = [
     "Issue",
     "Location",
     "NetcfgError",
+    "UsageError",
+    "environment_fault",
     "format_path",
 ]
 
@@ -123,3 +132,35 @@ class DataError(NetcfgError):
     def __init__(self, message: str, location: Location | None = None):
         self.location = location
         super().__init__(f"{location}: {message}" if location else message)
+
+
+class UsageError(NetcfgError):
+    """A command-line option has a value that cannot be used (the message names it)."""
+
+    exit_code = 2
+
+
+ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+)
+"""Error numbers that are faults of the machine, not of netcfg or of its input."""
+
+
+def environment_fault(err: BaseException) -> str | None:
+    """The one-line message of a fault of the machine (full disk, quota, permission denied,
+    read-only file system, out of memory), or None when ``err`` is something else.
+
+    Example:
+        >>> environment_fault(OSError(errno.ENOSPC, "No space left on device", "out.tsv"))
+        'netcfg: out.tsv: No space left on device'
+    """
+    if isinstance(err, MemoryError):
+        detail = f" ({err})" if str(err) else ""
+        return (
+            f"netcfg: out of memory{detail}: use smaller sizes or batches, or a machine "
+            "with more memory"
+        )
+    if isinstance(err, OSError) and err.errno in ENVIRONMENT_ERRNOS:
+        path = err.filename if err.filename is not None else "(unknown file)"
+        return f"netcfg: {path}: {err.strerror or err}"
+    return None

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+from pathlib import Path
 
-from netcfg.data.formats import ROLES, TextFormat, parse_format, text_format
+from netcfg.data.formats import ROLES, TextFormat, guess_format, parse_format, text_format
 from netcfg.data.importer import import_file
 from netcfg.data.info import dataset_info, format_info
 from netcfg.data.interactions import DuplicatePolicy, Interactions
 from netcfg.data.spec import DataFormat
 from netcfg.data.split_store import is_split, load_split
 from netcfg.data.store import is_dataset, load_dataset
-from netcfg.errors import DataError
+from netcfg.errors import UsageError
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "add_reading_arguments", "load_source"]
 
 EPILOG = """examples:
   netcfg data import ../shared/data/ml-100k/u.data --format movielens-100k -o data/ml-100k
@@ -29,29 +31,60 @@ EPILOG = """examples:
 """
 
 
-def _format(args: argparse.Namespace) -> DataFormat | TextFormat:
+def _format(args: argparse.Namespace, source: str | Path) -> DataFormat | TextFormat:
+    """The format the reading options of ``args`` give for the file ``source``."""
     fmt = parse_format(args.format)
     if args.delimiter is None and not args.header and args.columns is None:
         return fmt
+    delimiter = args.delimiter
+    if delimiter is not None:
+        delimiter = {"tab": "\t", "\\t": "\t", "space": " "}.get(delimiter, delimiter)
+        if not delimiter.strip(" ") and delimiter != " " or "\n" in delimiter:
+            raise UsageError(
+                f"--delimiter {args.delimiter!r}: give a field separator such as ',', tab, "
+                "space or '::'"
+            )
     if fmt in (DataFormat.auto, DataFormat.dsstne, DataFormat.netcfg):
-        fmt = DataFormat.csv if args.delimiter in (None, ",") else DataFormat.tsv
-    columns = None
-    if args.columns is not None:
-        columns = {}
-        for item in args.columns.split(","):
-            role, _, column = item.partition("=")
-            if role not in ROLES or not column:
-                raise DataError(
-                    f"--columns expects ROLE=COLUMN with ROLE one of "
-                    f"{', '.join(ROLES)} (got {item!r})"
-                )
-            columns[role] = int(column) if column.isdigit() else column
-        if not {"user", "item"} <= set(columns):
-            raise DataError("--columns must map at least user and item")
-    delimiter = {"tab": "\t", "\\t": "\t", "space": " "}.get(args.delimiter, args.delimiter)
-    return text_format(fmt).with_options(
-        delimiter=delimiter, header=args.header or None, columns=columns
+        base = _delimited(source, delimiter)
+    else:
+        base = text_format(fmt)
+    return base.with_options(
+        delimiter=delimiter, header=args.header or None, columns=_columns(args.columns)
     )
+
+
+def _delimited(source: str | Path, delimiter: str | None) -> TextFormat:
+    """A generic delimited format for ``source``: the given delimiter, else the one its
+    name (``.tsv``, ``.tab``) or its first line shows, else ','."""
+    if delimiter is not None:
+        return text_format(DataFormat.csv if delimiter == "," else DataFormat.tsv)
+    path = Path(source)
+    if path.suffix.lower() in (".tsv", ".tab"):
+        return text_format(DataFormat.tsv)
+    if path.is_file():
+        guessed = guess_format(path)
+        if isinstance(guessed, TextFormat):
+            return guessed
+        if guessed in (DataFormat.movielens_100k, DataFormat.movielens_dat, DataFormat.tsv):
+            return text_format(guessed)
+    return text_format(DataFormat.csv)
+
+
+def _columns(text: str | None) -> dict[str, int | str] | None:
+    """``--columns ROLE=COLUMN,...`` as role -> column number or header name."""
+    if text is None:
+        return None
+    columns: dict[str, int | str] = {}
+    for item in text.split(","):
+        role, _, column = item.partition("=")
+        if role not in ROLES or not column:
+            raise UsageError(
+                f"--columns expects ROLE=COLUMN with ROLE one of {', '.join(ROLES)} (got {item!r})"
+            )
+        columns[role] = int(column) if column.isdigit() else column
+    if not {"user", "item"} <= set(columns):
+        raise UsageError("--columns must map at least user and item")
+    return columns
 
 
 def load_source(args: argparse.Namespace, source: str) -> Interactions:
@@ -61,7 +94,7 @@ def load_source(args: argparse.Namespace, source: str) -> Interactions:
     return import_file(
         source,
         None,
-        _format(args),
+        _format(args, source),
         duplicates=DuplicatePolicy(args.duplicates),
         skip_bad_lines=args.skip_bad_lines,
         value_range=args.value_range,
@@ -74,7 +107,7 @@ def run_import(args: argparse.Namespace) -> int:
     matrix = import_file(
         args.source,
         args.out,
-        _format(args),
+        _format(args, args.source),
         duplicates=DuplicatePolicy(args.duplicates),
         skip_bad_lines=args.skip_bad_lines,
         value_range=args.value_range,
@@ -181,7 +214,28 @@ def add_reading_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--value-range",
         nargs=2,
-        type=float,
+        type=_bound,
+        action=_ValueRange,
         metavar=("LOW", "HIGH"),
-        help="values outside [LOW, HIGH] are errors (or skipped)",
+        help="values outside [LOW, HIGH] are errors (or skipped); -inf and inf are allowed",
     )
+
+
+def _bound(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError(f"LOW and HIGH must be numbers, not {text!r}")
+    return value
+
+
+class _ValueRange(argparse.Action):
+    """``--value-range LOW HIGH`` with LOW <= HIGH (a usage error otherwise)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        low, high = values
+        if low > high:
+            parser.error(f"{option_string}: LOW must not exceed HIGH (got {low:g} {high:g})")
+        setattr(namespace, self.dest, (low, high))

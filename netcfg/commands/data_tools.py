@@ -6,15 +6,50 @@ import argparse
 import time
 
 from netcfg.data.info import dataset_info, format_info
-from netcfg.data.store import load_dataset, save_dataset
+from netcfg.data.store import DATASET_FORMAT, check_replaceable, load_dataset, save_dataset
 
 __all__ = ["add_parsers"]
+
+MAX_SIZE = (1 << 31) - 1
+"""Most users or items: row and column numbers are 32-bit."""
+
+
+def _size(text: str) -> int:
+    """A number of users or items: 1 .. `MAX_SIZE`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"must be between 1 and {MAX_SIZE:,} (2**31 - 1), got {text}"
+        )
+    return value
+
+
+def _seed(text: str) -> int:
+    """A random seed: a whole number >= 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _density(text: str) -> float:
+    """A density in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
 
 
 def run_synth(args: argparse.Namespace) -> int:
     """Generate a synthetic dataset and print its statistics."""
     from netcfg.data.synth import synthesize
 
+    check_replaceable(args.out, (DATASET_FORMAT,))
     start = time.perf_counter()
     matrix = synthesize(
         args.users, args.items, args.density, implicit=args.implicit, seed=args.seed
@@ -49,16 +84,16 @@ def add_parsers(commands, parents) -> None:
         "popularity, heavy-tailed user activity, noisy 1-5 ratings (or implicit events), "
         "timestamps. Deterministic for a seed.",
     )
-    synth.add_argument("--users", type=int, required=True)
-    synth.add_argument("--items", type=int, required=True)
+    synth.add_argument("--users", type=_size, required=True, help="rows (1 .. 2**31 - 1)")
+    synth.add_argument("--items", type=_size, required=True, help="columns (1 .. 2**31 - 1)")
     synth.add_argument(
         "--density",
-        type=float,
+        type=_density,
         required=True,
         help="interactions / (users x items), e.g. 0.0118 for Netflix's shape",
     )
     synth.add_argument("--implicit", action="store_true", help="events without ratings")
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--seed", type=_seed, default=0, help="random seed (>= 0)")
     synth.add_argument("-o", "--out", required=True, help="dataset directory to write")
     synth.set_defaults(run=run_synth)
 

@@ -18,9 +18,10 @@ directory's ids/<DataSet>/columns.txt.
 
 def run(args: argparse.Namespace) -> int:
     """Export and say where."""
-    from netcfg.inference.export import export_model
+    from netcfg.inference.export import check_export, export_model
     from netcfg.inference.models import open_model
 
+    check_export(args.format, args.out)  # before the model is loaded
     path = export_model(open_model(args.model), args.format, args.out, args.signature)
     print(f"exported {args.format} ({args.signature} input) to {path}")
     return 0

@@ -7,7 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from netcfg.errors import DataError, Location
+from netcfg.data.id_files import read_id_lines
+from netcfg.errors import DataError, Location, UsageError
+from netcfg.inference.writers import check_output_file, output_file
 
 __all__ = ["add_parser", "read_filters", "training_interactions"]
 
@@ -47,26 +49,24 @@ def _positive(text: str) -> int:
 
 
 def read_filters(specs: list[str], items_numeric: bool, users_numeric: bool):
-    """Build an `ItemFilter` from ``[allow:|deny:]FILE`` arguments."""
+    """Build an `ItemFilter` from ``[allow:|deny:]FILE`` arguments.
+
+    Raises:
+        UsageError: an unknown ``MODE:`` prefix, or no file after it.
+        DataError: a file that is missing, a folder, or not lines of ids (file and line).
+    """
     from netcfg.inference.recommend import ItemFilter
 
     filters = ItemFilter()
     for spec in specs:
-        mode, _, path = (
-            spec.partition(":") if spec.startswith(("allow:", "deny:")) else ("deny", "", spec)
-        )
-        file = Path(path)
-        if not file.is_file():
-            raise DataError("no such filter file", Location(str(file)))
-        lines = [
-            line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()
-        ]
-        pairs = [line.split("\t") for line in lines if "\t" in line]
-        singles = _ids([line for line in lines if "\t" not in line], items_numeric)
+        mode, path = _filter_mode(spec)
+        lines = read_id_lines(path, "filter file", ("item", "user<TAB>item"))
+        pairs = [line for line in lines if len(line) == 2]
+        singles = _ids([line[0] for line in lines if len(line) == 1], items_numeric)
         if mode == "allow":
             if pairs:
                 raise DataError(
-                    "allow lists are global: give item ids, not user<TAB>item", Location(str(file))
+                    "allow lists are global: give item ids, not user<TAB>item", Location(path)
                 )
             filters.allow = set(singles) if filters.allow is None else filters.allow | set(singles)
             continue
@@ -76,6 +76,21 @@ def read_filters(specs: list[str], items_numeric: bool, users_numeric: bool):
             (item,) = _ids([item], items_numeric)
             filters.per_user.setdefault(user, set()).add(item)
     return filters
+
+
+def _filter_mode(spec: str) -> tuple[str, str]:
+    """``allow:FILE`` / ``deny:FILE`` / ``FILE`` as (mode, file)."""
+    mode, colon, path = spec.partition(":")
+    if colon and mode in ("allow", "deny"):
+        if not path:
+            raise UsageError(f"--filter {spec}: give a file after '{mode}:'")
+        return mode, path
+    if colon and mode.isalpha() and len(mode) > 1 and not Path(spec).exists():
+        raise UsageError(
+            f"--filter {spec}: unknown filter mode '{mode}': use allow:FILE, deny:FILE or FILE "
+            "(a deny list)"
+        )
+    return "deny", spec
 
 
 def training_interactions(model):
@@ -93,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_pairs(args)
     if args.top_k is None:
         args.usage_error("give --top-k K, or --pairs FILE")
+    if args.out:
+        check_output_file(args.out)
     from netcfg.data.source import open_source
     from netcfg.data.spec import DataSourceSpec
     from netcfg.inference.models import open_model
@@ -112,25 +129,22 @@ def run(args: argparse.Namespace) -> int:
     users_numeric = numeric["rows" if orientation == "user" else "columns"]
     users = None
     if args.users:
-        path = Path(args.users)
-        if not path.is_file():
-            raise DataError("no such users file", Location(str(path)))
-        users = _ids(
-            [line.strip() for line in path.read_text().splitlines() if line.strip()], users_numeric
-        )
+        lines = read_id_lines(args.users, "users file", ("user",))
+        users = _ids([line[0] for line in lines], users_numeric)
+    filters = read_filters(args.filter, items_numeric, users_numeric)
     recs = recommend(
         model,
         interactions,
         args.top_k,
         exclude_seen=args.exclude_seen,
-        filters=read_filters(args.filter, items_numeric, users_numeric),
+        filters=filters,
         users=users,
         batch_size=args.batch_size,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
     _warn(recs.report)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as out:
+        with output_file(args.out) as out:
             lines = write_recommendations(recs, out, args.output_format)
         print(
             f"{len(recs.user_ids):,} users, {lines:,} lines written to {args.out}", file=sys.stderr
@@ -141,19 +155,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _warn(report: dict) -> None:
-    if report.get("dropped_interactions"):
-        print(
-            f"netcfg: warning: ignored {report['dropped_interactions']:,} input interactions "
-            f"with items (or users) the model does not know ({report.get('unknown_items', 0):,}"
-            " unknown items)",
-            file=sys.stderr,
+    """Say on standard error what the recommendations had to leave out."""
+    lines = []
+    if report.get("unknown_item_interactions"):
+        lines.append(
+            f"ignored {report['unknown_item_interactions']:,} input interactions with "
+            f"{report['unknown_items']:,} items the model does not know"
+        )
+    if report.get("new_users"):
+        lines.append(
+            f"ignored {report['new_user_interactions']:,} input interactions of "
+            f"{report['new_users']:,} users the model does not know: an item-based model "
+            "recommends only for the users it was trained on"
+        )
+    if report.get("users_without_known_items"):
+        lines.append(
+            f"{report['users_without_known_items']:,} users have input interactions only with "
+            "items the model does not know; they get no recommendations"
         )
     if report.get("unknown_users"):
-        print(
-            f"netcfg: warning: {report['unknown_users']:,} requested users have no input "
-            "interactions the model can use; they get no recommendations",
-            file=sys.stderr,
+        lines.append(
+            f"{report['unknown_users']:,} requested users have no input interactions the "
+            "model can use; they get no recommendations"
         )
+    for line in lines:
+        print(f"netcfg: warning: {line}", file=sys.stderr)
 
 
 def add_parser(subparsers, parents) -> None:
@@ -200,7 +226,9 @@ def add_parser(subparsers, parents) -> None:
         default="tsv",
         help="tsv: user, item, score, rank; jsonl; dsstne: user<TAB>item,score:",
     )
-    parser.add_argument("--batch-size", type=int, default=1024, help="users per batch")
+    parser.add_argument(
+        "--batch-size", type=_positive, default=1024, help="users per batch (default 1024)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_pairs_arguments(parser)
     parser.set_defaults(run=run, usage_error=parser.error)
@@ -239,6 +267,8 @@ def _run_pairs(args: argparse.Namespace) -> int:
     if given or args.output_format != "tsv":
         options = ", ".join("--" + n.replace("_", "-") for n in given) or "--output-format"
         args.usage_error(f"--pairs writes user, item, score lines: {options} do not apply")
+    if args.out:
+        check_output_file(args.out)
     pairs = read_interactions(args.pairs, args.format)
     model = open_model(args.model)
     dataset, target = model_datasets(model)
@@ -259,7 +289,7 @@ def _run_pairs(args: argparse.Namespace) -> int:
     if found.unknown:
         print(f"netcfg: warning: {report}; their score is empty", file=sys.stderr)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as out:
+        with output_file(args.out) as out:
             out.writelines(format_scores(found))
         print(f"{len(found.scores):,} pairs scored, written to {args.out}", file=sys.stderr)
     else:

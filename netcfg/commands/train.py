@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from typing import TYPE_CHECKING
 
 from netcfg.commands.common import add_config_arguments, add_data_argument
+
+if TYPE_CHECKING:
+    from netcfg.trainers.train import TrainResult
 
 __all__ = ["add_parser"]
 
@@ -18,26 +23,36 @@ EPILOG = """examples:
   netcfg train zoo:ensemble-ml100k --set Data.ratings.Fold=u2   # every member on u2
   tensorboard --logdir runs/u1/events
 
-exit status: 0 trained, 2 bad config or data, 1 training diverged or another error
+exit status: 0 trained, 2 bad config or data, or --out or --save-as in use by another
+process; 1 training diverged or another error
 """
 
 
 def run(args: argparse.Namespace) -> int:
     """Train, then print the final metrics and where the run is saved; with ``--save-as``
-    check the name first, and register the run in the user zoo after training."""
+    reserve the name first (another process cannot take it meanwhile), and register the run
+    in the user zoo after training."""
     from netcfg.experiments.run import train
-    from netcfg.inference.user_zoo import check_model_name, register_model
+    from netcfg.inference.user_zoo import register_model, reserve_model_name
 
-    if args.save_as is not None:
-        check_model_name(args.save_as)
-    result = train(
-        args.config,
-        args.overrides,
-        data=args.data,
-        out=args.out,
-        resume=args.resume,
-        progress=not args.no_progress and sys.stderr.isatty(),
-    )
+    saving = args.save_as is not None
+    with reserve_model_name(args.save_as) if saving else contextlib.nullcontext():
+        result = train(
+            args.config,
+            args.overrides,
+            data=args.data,
+            out=args.out,
+            resume=args.resume,
+            progress=not args.no_progress and sys.stderr.isatty(),
+        )
+        _print_result(result)
+        if saving:
+            path = register_model(result.run_dir, args.save_as)
+            print(f"registered zoo:{path.name} in {path}")
+    return 0
+
+
+def _print_result(result: TrainResult) -> None:
     if result.members:
         print(f"trained: an ensemble of {len(result.members)} members")
         for name, member in result.members.items():
@@ -55,10 +70,6 @@ def run(args: argparse.Namespace) -> int:
         if metrics:
             print(f"{part:<11} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
     print(f"run saved in {result.run_dir}")
-    if args.save_as is not None:
-        path = register_model(result.run_dir, args.save_as)
-        print(f"registered zoo:{path.name} in {path}")
-    return 0
 
 
 def add_parser(subparsers, parents) -> None:
@@ -89,7 +100,8 @@ def add_parser(subparsers, parents) -> None:
     parser.add_argument(
         "--save-as",
         metavar="NAME",
-        help="after training, keep the model in your zoo of trained models as zoo:NAME",
+        help="after training, keep the model in your zoo of trained models as zoo:NAME (the "
+        "name is reserved from the start, so that no other process takes it meanwhile)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

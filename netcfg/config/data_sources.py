@@ -124,7 +124,11 @@ def data_overrides(datasets: Sequence[str], data: Sequence[str]) -> list[str]:
         name, sep, path = text.partition("=")
         targets = [name] if sep and name in datasets else datasets
         path = path if sep and name in datasets else text
-        value = path if parse_value(path) == path else json.dumps(path)
+        try:
+            plain = parse_value(path) == path
+        except ValueError:  # nested or aliased past the limits: surely not a plain path
+            plain = False
+        value = path if plain else json.dumps(path)
         overrides += [f"Data.{target}={value}" for target in targets]
     return overrides
 

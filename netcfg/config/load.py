@@ -17,6 +17,7 @@ from netcfg.config.data_sources import absolute_data_paths, data_overrides
 from netcfg.config.extends import merge_configs
 from netcfg.config.issues import validation_issues
 from netcfg.config.keys import canonicalize
+from netcfg.config.limits import MAX_LAYERS, collector_paused, layers_message
 from netcfg.config.overrides import apply_overrides, located
 from netcfg.config.reader import read_config_file, resolve_config_path
 from netcfg.config.search import check_search, pop_search, replace_search
@@ -51,16 +52,19 @@ def load_config(
         The frozen, fully resolved spec.
 
     Raises:
-        ConfigError: every problem found, each with its JSON path and file line.
+        ConfigError: every problem found, each with its JSON path and file line; a file
+            past the limits of `netcfg.config.limits` (size, nesting, YAML aliases,
+            layers) stops with that problem alone.
 
     Example:
         >>> spec = load_config("zoo/quickstart", overrides=["Layers.Hidden1.N=64"])
     """
     issues: list[Issue] = []
-    tree = load_tree(path, issues)
-    if space is not None:
-        replace_search(tree, space, issues)
-    return validate_tree(tree, [*data_overrides(_datasets(tree), data), *overrides], issues)
+    with collector_paused():
+        tree = load_tree(path, issues)
+        if space is not None:
+            replace_search(tree, space, issues)
+        return validate_tree(tree, [*data_overrides(_datasets(tree), data), *overrides], issues)
 
 
 def validate_config(
@@ -76,8 +80,9 @@ def validate_config(
     ``bind`` holds ``--data`` strings, as `load_config`'s ``data``.
     """
     issues: list[Issue] = []
-    tree = _complete(located(dict(data), Location(source)), Path.cwd() / source, (), issues)
-    return validate_tree(tree, [*data_overrides(_datasets(tree), bind), *overrides], issues)
+    with collector_paused():
+        tree = _complete(located(dict(data), Location(source)), Path.cwd() / source, (), issues)
+        return validate_tree(tree, [*data_overrides(_datasets(tree), bind), *overrides], issues)
 
 
 def load_tree(path: str | Path, issues: list[Issue], chain: tuple[Path, ...] = ()) -> LocDict:
@@ -94,6 +99,7 @@ def load_tree(path: str | Path, issues: list[Issue], chain: tuple[Path, ...] = (
 
 
 def _complete(tree: LocDict, file: Path, chain: tuple[Path, ...], issues: list[Issue]) -> LocDict:
+    _check_layer_count(tree, next((k for k in tree if k.lower() == "layers"), "Layers"), issues)
     tree = canonicalize(tree, ModelSpec, (), issues)
     absolute_data_paths(tree, file.parent)
     if "Extends" in tree:
@@ -116,6 +122,7 @@ def validate_tree(
     if any(issue.path == ("Extends",) for issue in issues):
         raise ConfigError(issues)  # without its base, the config is incomplete
     issues = [*issues, *apply_overrides(tree, overrides, ModelSpec)]
+    _check_layer_count(tree, "Layers", issues)
     _fill_names(tree)
     search = pop_search(tree)
     try:
@@ -131,6 +138,15 @@ def validate_tree(
     if issues or spec is None:
         raise ConfigError(issues)
     return spec.model_copy(update={"Search": space}) if space else spec
+
+
+def _check_layer_count(tree: LocDict, key: str, issues: Sequence[Issue]) -> None:
+    """Stop at once (with the problems found so far) when ``tree[key]`` holds more than
+    `MAX_LAYERS` layers: nothing more is worth the time it would take."""
+    layers = tree.get(key)
+    if isinstance(layers, list) and len(layers) > MAX_LAYERS:
+        where = tree.key_locs.get(key, tree.loc)
+        raise ConfigError([*issues, Issue(("Layers",), layers_message(len(layers)), where)])
 
 
 def _model_problems(tree: LocDict) -> list[Issue]:

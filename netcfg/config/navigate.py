@@ -7,6 +7,7 @@ locations into JSON paths). These helpers answer that from the annotations alone
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,8 +19,12 @@ from netcfg.spec_unions import UnionInfo, find_union
 __all__ = ["Slot", "field_type", "slot_of", "spec_path"]
 
 
+@functools.cache
 def field_type(cls: type[SpecBase], name: str) -> Any:
-    """The full annotation of a field, with its metadata (validators, discriminator)."""
+    """The full annotation of a field, with its metadata (validators, discriminator).
+
+    The same object every time, so that `slot_of` answers it from its cache.
+    """
     info = cls.model_fields[name]
     return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
 
@@ -60,8 +65,22 @@ class Slot:
         return None
 
 
+_SLOTS: dict[int, tuple[Any, Slot]] = {}
+"""id(annotation) -> (annotation, its slot); the annotation is kept so the id stays its own."""
+
+
 def slot_of(annotation: Any) -> Slot:
     """Describe what ``annotation`` expects (empty `Slot` for plain values)."""
+    known = _SLOTS.get(id(annotation))
+    if known is not None and known[0] is annotation:
+        return known[1]
+    slot = _slot_of(annotation)
+    if len(_SLOTS) < 10_000:  # annotations are a fixed set; the bound is only a guard
+        _SLOTS[id(annotation)] = (annotation, slot)
+    return slot
+
+
+def _slot_of(annotation: Any) -> Slot:
     shorthand = next(
         (m.key for m in getattr(annotation, "__metadata__", ()) if isinstance(m, StringShorthand)),
         None,

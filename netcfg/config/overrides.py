@@ -31,9 +31,10 @@ from netcfg.config.data_sources import (
     start_new_source,
 )
 from netcfg.config.keys import applicable_models, canonicalize
+from netcfg.config.limits import depth_message, too_deep
 from netcfg.config.navigate import Slot, slot_of
-from netcfg.config.reader import YamlLoader
 from netcfg.config.tree import LocDict, LocList
+from netcfg.config.yaml_reader import YamlLimitError, YamlLoader
 from netcfg.errors import Issue, Location
 from netcfg.spec_base import close_match, did_you_mean, key_table
 
@@ -43,6 +44,10 @@ __all__ = ["apply_override", "apply_overrides", "located", "parse_value"]
 def parse_value(text: str) -> Any:
     """Read an override's value: JSON first, then a YAML scalar or flow collection.
 
+    Raises:
+        ValueError: the value nests past `MAX_DEPTH`, or its YAML aliases expand past
+            their budget (`netcfg.config.limits`).
+
     Example:
         >>> parse_value("1e-3"), parse_value("auto"), parse_value("[1, 2]")
         (0.001, 'auto', [1, 2])
@@ -50,12 +55,16 @@ def parse_value(text: str) -> Any:
     text = text.strip()
     if not text:
         return ""
+    if too_deep(text) is not None:
+        raise ValueError(depth_message())
     try:
         return json.loads(text)
     except ValueError:
         pass
     try:
         return yaml.load(text, YamlLoader)
+    except YamlLimitError as err:
+        raise ValueError(err.message) from None
     except yaml.YAMLError:
         return text
 
@@ -93,7 +102,12 @@ def apply_overrides(tree: LocDict, overrides: Sequence[str], root: Any) -> list[
                 Issue((), "expected KEY=VALUE with a dotted KEY, e.g. Layers.Hidden.N=256", where)
             )
             continue
-        _apply(tree, segments, located(parse_value(raw), where), root, where, issues)
+        try:
+            value = parse_value(raw)
+        except ValueError as err:
+            issues.append(Issue((), str(err), where))
+            continue
+        _apply(tree, segments, located(value, where), root, where, issues)
     return issues
 
 

@@ -14,7 +14,14 @@ from pydantic import TypeAdapter, ValidationError
 from netcfg.data.spec import DataFormat, DataFormatName
 from netcfg.errors import DataError, Location
 
-__all__ = ["ROLES", "TextFormat", "guess_format", "parse_format", "text_format"]
+__all__ = [
+    "ROLES",
+    "TextFormat",
+    "first_lines",
+    "guess_format",
+    "parse_format",
+    "text_format",
+]
 
 ROLES = ("user", "item", "value", "time")
 """What a column may hold; user and item are required."""
@@ -101,7 +108,7 @@ def guess_format(path: str | Path) -> DataFormat | TextFormat:
         DataError: the file is empty or its format cannot be told.
     """
     path = Path(path)
-    lines = _first_lines(path, 2)
+    lines = first_lines(path, 2)
     if not lines:
         raise DataError("empty file: no interactions", Location(str(path)))
     line = lines[0]
@@ -116,21 +123,27 @@ def guess_format(path: str | Path) -> DataFormat | TextFormat:
     for delimiter, fmt in (("\t", DataFormat.tsv), (",", DataFormat.csv), (" ", DataFormat.tsv)):
         if delimiter in line:
             first = line.split(delimiter) if delimiter != " " else line.split()
-            header = (
-                not any(_numeric(f) for f in first)
-                and len(lines) > 1
-                and any(
+            # a first line without numbers is a header when the second has some, or when
+            # it is the only line (then the file has no data lines, which reading says)
+            header = not any(_numeric(f) for f in first) and (
+                len(lines) == 1
+                or any(
                     _numeric(f)
                     for f in (lines[1].split(delimiter) if delimiter != " " else lines[1].split())
                 )
             )
             return BUILTIN[fmt].with_options(delimiter=delimiter, header=header)
+    # the line is not shown: the file may be anything (a config pointing at /etc/passwd)
     raise DataError(
-        f"cannot tell the format of {line[:80]!r}; give --format", Location(str(path), 1)
+        "the format of this file could not be recognised (its first line has no tab, ',', "
+        "'::' or space between fields): give the format (--format, or the Data entry's "
+        "Format)",
+        Location(str(path)),
     )
 
 
-def _first_lines(path: Path, count: int) -> list[str]:
+def first_lines(path: Path, count: int) -> list[str]:
+    """The first ``count`` non-empty lines of a file, stripped (undecodable bytes replaced)."""
     lines = []
     with path.open("rb") as handle:
         for raw in handle:

@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from netcfg.errors import DataError, Location
+
 __all__ = ["IdIndex", "factorize"]
 
 
@@ -74,11 +76,30 @@ class IdIndex:
 
     @classmethod
     def load(cls, path: Path, numeric: bool) -> IdIndex:
-        """Read a file written by `save`."""
-        lines = path.read_text(encoding="utf-8").splitlines()
-        if numeric:
-            return cls(np.array([int(v) for v in lines], dtype=np.int64))
-        return cls(np.array(lines, dtype=object))
+        """Read a file written by `save`, checking it: UTF-8, one id per line, no empty or
+        NUL id, integers when ``numeric``, no id given twice.
+
+        Raises:
+            DataError: the file is missing or breaks one of these rules (file and line).
+        """
+        where = Location(str(path))
+        if not path.is_file():
+            raise DataError("the id file is missing", where)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = path.read_bytes().count(b"\n", 0, err.start) + 1
+            raise DataError("not UTF-8 text", Location(str(path), line)) from None
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        for number, line in enumerate(lines, start=1):
+            if not line or "\x00" in line:
+                problem = "an empty id" if not line else "an id with a NUL byte"
+                raise DataError(problem, Location(str(path), number))
+        ids = _parse_numbers(lines, path) if numeric else np.array(lines, dtype=object)
+        _check_unique(ids, path)
+        return cls(ids)
 
     @classmethod
     def of(cls, ids: Sequence) -> IdIndex:
@@ -87,6 +108,34 @@ class IdIndex:
         if array.dtype.kind not in "iu":
             array = np.array([str(v) for v in ids], dtype=object)
         return cls(array.astype(np.int64) if array.dtype.kind in "iu" else array)
+
+
+def _parse_numbers(lines: list[str], path: Path) -> np.ndarray:
+    """The integer ids of ``lines``; DataError at the first line that is not one."""
+    ids = np.empty(len(lines), dtype=np.int64)
+    for number, line in enumerate(lines, start=1):
+        try:
+            ids[number - 1] = int(line)
+        except (ValueError, OverflowError):
+            raise DataError(
+                f"id {line[:40]!r} is not a 64-bit integer (the ids are numeric)",
+                Location(str(path), number),
+            ) from None
+    return ids
+
+
+def _check_unique(ids: np.ndarray, path: Path) -> None:
+    """DataError naming the line of the first id given twice."""
+    if len(ids) < 2 or (ids.dtype.kind in "iu" and bool(np.all(ids[1:] > ids[:-1]))):
+        return
+    first: dict = {}
+    for number, value in enumerate(ids.tolist(), start=1):
+        if value in first:
+            raise DataError(
+                f"id {str(value)[:40]!r} is given twice (first on line {first[value]})",
+                Location(str(path), number),
+            )
+        first[value] = number
 
 
 def factorize(values: np.ndarray | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, IdIndex]:

@@ -7,10 +7,11 @@ from pathlib import Path
 from netcfg.data.formats import TextFormat
 from netcfg.data.ids import factorize
 from netcfg.data.info import dataset_info
-from netcfg.data.interactions import DuplicatePolicy, Interactions
-from netcfg.data.readers import RawInteractions, read_interactions
+from netcfg.data.interactions import DuplicateEntryError, DuplicatePolicy, Interactions
+from netcfg.data.readers import RawInteractions, entry_line_numbers, read_interactions
 from netcfg.data.spec import DataFormat
-from netcfg.data.store import save_dataset
+from netcfg.data.store import check_replaceable, save_dataset
+from netcfg.errors import DataError, Location
 
 __all__ = ["import_file", "to_interactions"]
 
@@ -27,13 +28,26 @@ def to_interactions(
         raw: columns from `read_interactions`.
         duplicates: what to do with a (user, item) pair given more than once.
         implicit: ignore the values (every interaction counts as 1).
+
+    Raises:
+        DataError: duplicates under the ``error`` policy (naming the file and both lines
+            when ``raw`` was read from a file).
     """
     users, user_ids = factorize(raw.users)
     items, item_ids = factorize(raw.items)
     values = None if implicit else raw.values
-    matrix, dropped = Interactions.from_coo(
-        users, items, values, raw.times, user_ids, item_ids, duplicates=duplicates
-    )
+    try:
+        matrix, dropped = Interactions.from_coo(
+            users, items, values, raw.times, user_ids, item_ids, duplicates=duplicates
+        )
+    except DuplicateEntryError as err:
+        lines = entry_line_numbers(raw, list(err.entries))
+        if len(lines) < 2:
+            raise
+        first, second = (lines[entry] for entry in err.entries)
+        where = Location(str(raw.read_with[0]), second)
+        found = DuplicateEntryError(err.pair, err.entries, f" (first on line {first})")
+        raise DataError(str(found), where) from None
     meta = {
         "source": raw.source,
         "lines_skipped": raw.skipped,
@@ -66,6 +80,8 @@ def import_file(
         >>> matrix.shape, matrix.nnz
         ((943, 1682), 100000)
     """
+    if out is not None:
+        check_replaceable(out, ("netcfg-dataset",))
     raw = read_interactions(path, fmt, skip_bad_lines=skip_bad_lines, value_range=value_range)
     matrix = to_interactions(raw, duplicates=duplicates, implicit=implicit)
     if out is not None:

@@ -17,7 +17,24 @@ from netcfg.data.batch import SparseBatch
 from netcfg.data.ids import IdIndex
 from netcfg.errors import DataError
 
-__all__ = ["DuplicatePolicy", "Interactions"]
+__all__ = ["DuplicateEntryError", "DuplicatePolicy", "Interactions"]
+
+
+class DuplicateEntryError(DataError):
+    """A (row, column) pair given twice under the ``error`` policy.
+
+    Attributes:
+        entries: the positions (in input order) of the pair's first entry and of the
+            earliest entry that repeats an earlier one, so a reader can name their lines.
+    """
+
+    def __init__(self, pair: str, entries: tuple[int, int], where: str = ""):
+        super().__init__(f"{pair} is given more than once{where} {_CHOOSE}")
+        self.pair = pair
+        self.entries = entries
+
+
+_CHOOSE = "(choose a duplicates policy other than 'error': latest, last, first or sum)"
 
 
 class DuplicatePolicy(str, enum.Enum):
@@ -190,11 +207,14 @@ class Interactions:
         keep = np.ones(len(order), dtype=bool)
         if repeated.any():
             if duplicates is DuplicatePolicy.error:
-                where = int(np.flatnonzero(repeated)[0])
-                row, col = divmod(int(keys[where]), n_cols)
-                raise DataError(
-                    f"({row_ids.ids[row]}, {column_ids.ids[col]}) is given more "
-                    "than once (choose a duplicates policy other than 'error')"
+                # the earliest entry repeating an earlier one; the entry before it in the
+                # stable order is the first of its pair
+                repeats = np.flatnonzero(repeated) + 1
+                at = int(repeats[np.argmin(order[repeats])])
+                row, col = divmod(int(keys[at]), n_cols)
+                raise DuplicateEntryError(
+                    f"({row_ids.ids[row]}, {column_ids.ids[col]})",
+                    (int(order[at - 1]), int(order[at])),
                 )
             values, times, keep = _resolve(order, repeated, values, times, duplicates)
         order, keys = order[keep], keys[keep]

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from netcfg.data.formats import TextFormat
 from netcfg.errors import DataError, Location
 
-__all__ = ["ScannedLines", "column_positions", "scan_lines", "split_fields"]
+__all__ = ["ScannedLines", "column_positions", "entry_lines", "scan_lines", "split_fields"]
 
 FLOAT32_MAX = 3.4028234663852886e38
 
@@ -75,6 +75,8 @@ def _problem(fields: list[str], positions: dict[str, int], value_range) -> str |
     for role in ("user", "item"):
         if not fields[positions[role]].strip():
             return f"empty {role} id"
+        if "\x00" in fields[positions[role]]:
+            return f"the {role} id has a NUL byte"
     if "value" in positions:
         text = fields[positions["value"]].strip()
         try:
@@ -115,6 +117,44 @@ def scan_lines(
     result = ScannedLines(
         [], [], [] if "value" in fmt.columns else None, [] if "time" in fmt.columns else None, 0, 0
     )
+    for _, fields, positions in _good_lines(path, fmt, skip_bad_lines, value_range, result):
+        result.lines += 1
+        result.users.append(fields[positions["user"]].strip())
+        result.items.append(fields[positions["item"]].strip())
+        if result.values is not None:
+            result.values.append(float(fields[positions["value"]]))
+        if result.times is not None:
+            result.times.append(int(fields[positions["time"]]))
+    return result
+
+
+def entry_lines(
+    path: Path,
+    fmt: TextFormat,
+    entries: Iterable[int],
+    *,
+    skip_bad_lines: bool = False,
+    value_range: tuple[float, float] | None = None,
+) -> dict[int, int]:
+    """The line number of each of the given entries (0-based, in the order `scan_lines`
+    returns them), for messages about entries found after reading."""
+    wanted, found = set(entries), {}
+    counts = ScannedLines([], [], None, None, 0, 0)
+    for entry, (number, _, _) in enumerate(
+        _good_lines(path, fmt, skip_bad_lines, value_range, counts)
+    ):
+        if entry in wanted:
+            found[entry] = number
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+def _good_lines(
+    path: Path, fmt: TextFormat, skip_bad_lines: bool, value_range, result: ScannedLines
+) -> Iterator[tuple[int, list[str], dict[str, int]]]:
+    """(line number, fields, role positions) of every good data line; bad ones raise or
+    are counted in ``result.skipped``."""
     positions = None if fmt.header else column_positions(fmt, None, Location(str(path)))
     for number, raw, offset in _lines(path):
         where = Location(str(path), number)
@@ -138,14 +178,7 @@ def scan_lines(
                 raise DataError(problem + shown + _delimiter_hint(fmt, text), where)
             result.skipped += 1
             continue
-        result.lines += 1
-        result.users.append(fields[positions["user"]].strip())
-        result.items.append(fields[positions["item"]].strip())
-        if result.values is not None:
-            result.values.append(float(fields[positions["value"]]))
-        if result.times is not None:
-            result.times.append(int(fields[positions["time"]]))
-    return result
+        yield number, fields, positions
 
 
 def _delimiter_hint(fmt: TextFormat, text: str | None) -> str:

@@ -16,12 +16,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from netcfg.data.formats import TextFormat, guess_format, parse_format, text_format
-from netcfg.data.linescan import scan_lines, split_fields
+from netcfg.data.dsstne_text import dsstne_entry_lines, read_dsstne
+from netcfg.data.formats import (
+    TextFormat,
+    first_lines,
+    guess_format,
+    parse_format,
+    text_format,
+)
+from netcfg.data.linescan import entry_lines, scan_lines, split_fields
 from netcfg.data.spec import DataFormat
 from netcfg.errors import DataError, Location
 
-__all__ = ["RawInteractions", "read_interactions"]
+__all__ = ["RawInteractions", "entry_line_numbers", "read_interactions"]
 
 
 @dataclass
@@ -35,6 +42,7 @@ class RawInteractions:
         times: int64 timestamps, or None.
         skipped: bad lines skipped (with ``skip_bad_lines``).
         source: where the data came from (path, format), for the dataset's metadata.
+        read_with: the file, resolved format and reading options (for `entry_line_numbers`).
     """
 
     users: Any
@@ -43,6 +51,7 @@ class RawInteractions:
     times: np.ndarray | None
     skipped: int = 0
     source: dict = field(default_factory=dict)
+    read_with: tuple | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.users)
@@ -80,19 +89,40 @@ def read_interactions(
         fmt = guess_format(path) if fmt is DataFormat.auto else fmt
     if not isinstance(fmt, TextFormat):
         if fmt is DataFormat.dsstne:
-            return _read_dsstne(path, skip_bad_lines, value_range)
+            raw = _read_dsstne(path, skip_bad_lines, value_range)
+            raw.read_with = (path, fmt, skip_bad_lines, value_range)
+            return raw
         if fmt is DataFormat.netcfg:
             raise DataError("a netcfg dataset is a directory, not a file", Location(str(path)))
         fmt = text_format(fmt)
+    if fmt.header and len(first_lines(path, 2)) < 2:
+        raise DataError(
+            "no interactions: the file has a header line but no data lines", Location(str(path))
+        )
     fmt = _fit_columns(path, fmt)
     try:
         raw = _read_fast(path, fmt, skip_bad_lines, value_range)
     except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError):
         raw = _from_scan(path, fmt, skip_bad_lines, value_range)
     if not len(raw):
-        raise DataError("no interactions in file", Location(str(path)))
+        reason = f" ({raw.skipped:,} bad lines skipped)" if raw.skipped else ""
+        raise DataError(f"no interactions in file: no data lines{reason}", Location(str(path)))
     raw.source = {"path": str(path), "format": fmt.name, "lines": len(raw) + raw.skipped}
+    raw.read_with = (path, fmt, skip_bad_lines, value_range)
     return raw
+
+
+def entry_line_numbers(raw: RawInteractions, entries: list[int]) -> dict[int, int]:
+    """The file line of each given entry of ``raw`` (positions in its columns), found by
+    reading the file again as it was read; empty when ``raw`` did not come from a file."""
+    if raw.read_with is None:
+        return {}
+    path, fmt, skip_bad_lines, value_range = raw.read_with
+    if isinstance(fmt, TextFormat):
+        return entry_lines(
+            path, fmt, entries, skip_bad_lines=skip_bad_lines, value_range=value_range
+        )
+    return dsstne_entry_lines(path, entries, value_range)
 
 
 def _fit_columns(path: Path, fmt: TextFormat) -> TextFormat:
@@ -174,6 +204,8 @@ def _ids(column: pa.ChunkedArray) -> Any:
         return column.to_numpy()
     if pc.any(pc.equal(pc.utf8_trim_whitespace(column), "")).as_py():
         raise pa.ArrowInvalid("empty id")
+    if pc.any(pc.match_substring(column, "\x00")).as_py():
+        raise pa.ArrowInvalid("NUL byte in an id")
     return column
 
 
@@ -213,69 +245,11 @@ def _string_or_int(ids: list[str]) -> Any:
 
 
 def _read_dsstne(path: Path, skip_bad_lines: bool, value_range) -> RawInteractions:
-    """DSSTNE's ``sample<TAB>feature[,value]:feature[,value]:...`` (first value kept)."""
-    users, items, values = [], [], []
-    analog = False
-    skipped = 0
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            where = Location(str(path), number)
-            try:
-                text = raw.decode("utf-8").strip()
-                if not text:
-                    continue
-                sample, features = _dsstne_fields(text)
-                parsed = [_dsstne_feature(f, value_range) for f in features]
-            except (UnicodeDecodeError, ValueError) as err:
-                if not skip_bad_lines:
-                    raise DataError(_dsstne_message(err, raw), where) from None
-                skipped += 1
-                continue
-            for name, value in parsed:
-                users.append(sample)
-                items.append(name)
-                values.append(1.0 if value is None else value)
-                analog |= value is not None
+    users, items, values, skipped = read_dsstne(path, skip_bad_lines, value_range)
     return RawInteractions(
         _string_or_int(users),
         _string_or_int(items),
-        np.array(values, dtype=np.float32) if analog else None,
+        None if values is None else np.array(values, dtype=np.float32),
         None,
         skipped,
     )
-
-
-def _dsstne_fields(text: str) -> tuple[str, list[str]]:
-    sample, tab, rest = text.partition("\t")
-    if not tab or not sample:
-        raise ValueError("expected 'sample<TAB>feature[,value]:...'")
-    features = rest.strip().split(":")
-    if features and not features[-1]:  # "f1,5:f2,3:" ends with a separator
-        features.pop()
-    if not features:
-        raise ValueError("no features after the tab")
-    if not all(features):
-        raise ValueError("empty feature (two ':' in a row)")
-    return sample, features
-
-
-def _dsstne_feature(text: str, value_range) -> tuple[str, float | None]:
-    name, comma, rest = text.partition(",")
-    if not name:
-        raise ValueError(f"empty feature name in {text!r}")
-    if not comma:
-        return name, None
-    first = rest.split(",", 1)[0]
-    try:
-        value = float(first)
-    except ValueError:
-        raise ValueError(f"value {first!r} of feature {name!r} is not a number") from None
-    if value_range and not value_range[0] <= value <= value_range[1]:
-        raise ValueError(f"value {first} of feature {name!r} is outside the declared range")
-    return name, value
-
-
-def _dsstne_message(err: Exception, raw: bytes) -> str:
-    if isinstance(err, UnicodeDecodeError):
-        return f"not UTF-8 text (byte {err.start} of the line)"
-    return f"{err}: {raw.decode('utf-8', 'replace').strip()[:120]!r}"

@@ -12,7 +12,9 @@ Layout of a dataset directory::
 
 Arrays are raw little-endian binaries so that they can be memory-mapped (``numpy.memmap``)
 and written in pieces; ``meta.json`` names their dtype and length. Writes go to a
-temporary directory that is renamed into place, so a dataset is never half-written.
+temporary directory that is renamed into place, so a dataset is never half-written; a
+folder that is not a dataset is never replaced. Loading verifies everything
+(`netcfg.data.store_checks`): metadata, file sizes before mapping, CSR structure, checksum.
 """
 
 from __future__ import annotations
@@ -31,24 +33,43 @@ import numpy as np
 
 from netcfg.data.ids import IdIndex
 from netcfg.data.interactions import Interactions
+from netcfg.data.store_checks import (
+    ARRAYS,
+    VERSION,
+    check_arrays,
+    check_checksum,
+    check_meta,
+    read_meta,
+)
 from netcfg.errors import DataError, Location
 
-__all__ = ["DATASET_FORMAT", "atomic_folder", "is_dataset", "load_dataset", "save_dataset"]
+__all__ = [
+    "DATASET_FORMAT",
+    "atomic_folder",
+    "check_replaceable",
+    "is_dataset",
+    "load_dataset",
+    "save_dataset",
+]
 
 DATASET_FORMAT = "netcfg-dataset"
-VERSION = 1
-_ARRAYS = {"indptr": "<i8", "indices": "<i4", "values": "<f4", "times": "<i8"}
+_ARRAYS = ARRAYS
 
 
 def is_dataset(path: str | Path) -> bool:
-    """Whether ``path`` is a dataset directory."""
+    """Whether ``path`` is a dataset directory: its ``meta.json`` names the format, or is
+    damaged (not JSON), so that `load_dataset` names the damage instead of the folder being
+    taken for something else."""
     meta = Path(path) / "meta.json"
     if not meta.is_file():
         return False
     try:
-        return json.loads(meta.read_text()).get("format") == DATASET_FORMAT
-    except (OSError, ValueError):
+        found = json.loads(meta.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return True
+    except OSError:
         return False
+    return isinstance(found, dict) and found.get("format") == DATASET_FORMAT
 
 
 @contextmanager
@@ -76,12 +97,44 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
         raise
 
 
+def check_replaceable(folder: str | Path, kinds: tuple[str, ...], option: str = "-o") -> None:
+    """Refuse to write over ``folder`` unless it is absent, empty, or a netcfg folder whose
+    ``meta.json`` names one of ``kinds`` (saving replaces the whole folder).
+
+    Raises:
+        DataError: ``folder`` is a file, or a folder of something else.
+    """
+    folder = Path(folder)
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if not folder.is_dir():
+        raise DataError(
+            f"{option}: exists and is not a folder; give a new folder name", Location(str(folder))
+        )
+    if not any(folder.iterdir()):
+        return
+    try:
+        kind = json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError):
+        kind = None
+    if kind not in kinds:
+        raise DataError(
+            f"{option}: the folder exists and is not a {' or '.join(kinds)} directory; "
+            "writing would replace everything in it: give a new folder name",
+            Location(str(folder)),
+        )
+
+
 def save_dataset(matrix: Interactions, folder: str | Path) -> dict[str, Any]:
-    """Write a matrix as a dataset directory (replacing one that is there).
+    """Write a matrix as a dataset directory (replacing a dataset directory that is there).
 
     Returns:
         The metadata written to ``meta.json``.
+
+    Raises:
+        DataError: ``folder`` exists and is not a dataset directory (or an empty folder).
     """
+    check_replaceable(folder, (DATASET_FORMAT,))
     with atomic_folder(folder) as staging:
         digest = hashlib.sha256()
         arrays = {}
@@ -114,41 +167,47 @@ def save_dataset(matrix: Interactions, folder: str | Path) -> dict[str, Any]:
 
 
 def load_dataset(folder: str | Path, *, mmap: bool = True) -> Interactions:
-    """Read a dataset directory (arrays memory-mapped unless ``mmap`` is False).
+    """Read a dataset directory (arrays memory-mapped unless ``mmap`` is False), verifying
+    it in time linear in its size: metadata, file sizes (before mapping), id files, checksum,
+    CSR structure (`netcfg.data.store_checks`).
 
     Raises:
-        DataError: not a dataset directory, or files missing or of the wrong size.
+        DataError: not a dataset directory, or a file missing, of the wrong size or damaged
+            (naming it).
     """
     folder = Path(folder)
     where = Location(str(folder))
-    if not is_dataset(folder):
+    if not (folder / "meta.json").is_file():
         raise DataError(
             "not a netcfg dataset directory (no meta.json); create one with "
             "'netcfg data import' or 'netcfg data synth'",
             where,
         )
-    meta = json.loads((folder / "meta.json").read_text())
-    arrays: dict[str, np.ndarray | None] = {}
-    for name in _ARRAYS:
-        entry = meta["arrays"].get(name)
-        if entry is None:
-            arrays[name] = None
-            continue
-        path = folder / entry["file"]
-        expected = entry["length"] * np.dtype(entry["dtype"]).itemsize
-        if not path.is_file() or path.stat().st_size != expected:
-            raise DataError(
-                f"{entry['file']} is missing or truncated (expected {expected} bytes)", where
-            )
-        if mmap and entry["length"]:
-            arrays[name] = np.memmap(path, dtype=entry["dtype"], mode="r", shape=(entry["length"],))
-        else:
-            arrays[name] = np.fromfile(path, dtype=entry["dtype"])
+    meta = read_meta(folder)
+    if meta.get("format") != DATASET_FORMAT:
+        raise DataError(
+            f"meta.json: format {meta.get('format')!r} is not {DATASET_FORMAT!r}: not a "
+            "netcfg dataset directory",
+            where,
+        )
+    files = check_meta(meta, folder)
     numeric = meta["numeric_ids"]
     rows = IdIndex.load(folder / "rows.txt", numeric["rows"])
     columns = IdIndex.load(folder / "columns.txt", numeric["columns"])
-    if (len(rows), len(columns)) != tuple(meta["shape"]):
-        raise DataError("id files do not match the shape in meta.json", where)
+    if [len(rows), len(columns)] != meta["shape"]:
+        raise DataError(
+            f"rows.txt and columns.txt hold {len(rows)} and {len(columns)} ids, but meta.json "
+            f"says the shape is {meta['shape']}",
+            where,
+        )
+    check_checksum(meta, files, folder)
+    arrays: dict[str, np.ndarray | None] = dict.fromkeys(_ARRAYS)
+    for name, (path, length) in files.items():
+        if mmap and length:
+            arrays[name] = np.memmap(path, dtype=_ARRAYS[name], mode="r", shape=(length,))
+        else:
+            arrays[name] = np.fromfile(path, dtype=_ARRAYS[name])
+    check_arrays(arrays, meta["shape"], folder)
     provenance = {k: v for k, v in meta.items() if k not in _OWN_KEYS}
     return Interactions(
         arrays["indptr"],

@@ -126,8 +126,9 @@ def synthesize(
         raise ValueError(f"start_time ({start_time}) must be before end_time ({end_time})")
     if noise < 0 or activity_sigma < 0:
         raise ValueError("noise and activity_sigma must be >= 0")
-    if items >= 1 << 31:
-        raise ValueError(f"items must be below 2**31 (int32 column numbers), got {items}")
+    for name, size in (("users", users), ("items", items)):
+        if size >= 1 << 31:
+            raise ValueError(f"{name} must be below 2**31 (int32 numbers), got {size}")
     model = synthetic_model(
         users, items, seed=seed, rank=rank, popularity_exponent=popularity_exponent
     )

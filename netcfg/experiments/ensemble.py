@@ -8,10 +8,12 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from netcfg.ensembles.load import ensemble_tree, load_ensemble
+from netcfg.ensembles.load import Member, ensemble_tree, load_ensemble
 from netcfg.ensembles.rundir import MEMBERS, evaluate_ensemble, is_ensemble_run, member_status
 from netcfg.ensembles.spec import EnsembleSpec
 from netcfg.errors import ConfigError, Issue
+from netcfg.trainers.lock import LOCK_FILE, hold_run_dir, sigterm_interrupts
+from netcfg.trainers.run_files import recording_status, set_status
 from netcfg.trainers.rundir import RunDir, default_run_dir
 from netcfg.trainers.train import TrainResult, train
 
@@ -32,7 +34,8 @@ def train_ensemble(
     """Train every member (in order, each into ``members/<name>``), then score the ensemble.
 
     With ``resume``, members that completed are kept and an interrupted one continues
-    from its last checkpoint.
+    from its last checkpoint. The run directory is held for the whole run (`hold_run_dir`),
+    each member's too; ``run.json`` records how the run ended.
 
     Args:
         config, overrides, data, out, resume, progress: as `netcfg.experiments.run.train`.
@@ -51,41 +54,66 @@ def train_ensemble(
         raise ConfigError([Issue(("Kind",), "not an ensemble config (Kind: Ensemble)")])
     ensemble = load_ensemble(*found, overrides, space=space)
     run_dir = RunDir(Path(out) if out else default_run_dir(ensemble.spec, str(config)))
-    _prepare(run_dir, ensemble.spec, resume)
-    for member in ensemble.members:
-        folder = run_dir.root / MEMBERS / member.name
-        if member_status(folder) == "completed":
-            continue
-        started = (folder / "run.json").is_file()
-        if folder.exists() and not started:
-            shutil.rmtree(folder)  # created, but stopped before its first file
-        train(
-            member.config,
-            member.overrides,
-            data=data,
-            out=folder,
-            resume=resume and started,
-            progress=progress,
-            parts=parts,
-        )
-    results = evaluate_ensemble(run_dir.root, parts)
-    scores = {part: results[part] for part in parts if part in results}
-    run = run_dir.read_json("run.json")
-    run.update(status="completed", **scores, members=results["members"])
-    run_dir.write_json("run.json", run)
+    if resume and not run_dir.root.is_dir():
+        raise ConfigError([Issue((), f"{run_dir.root}: no such run directory to resume")])
+    with hold_run_dir(run_dir.root, create=not resume), sigterm_interrupts():
+        _prepare(run_dir, ensemble.spec, resume)
+        with recording_status(run_dir, close=lambda: None):
+            for member in ensemble.members:
+                _train_member(
+                    member, run_dir.root / MEMBERS / member.name, data, resume, progress, parts
+                )
+            results = evaluate_ensemble(run_dir.root, parts)
+            scores = {part: results[part] for part in parts if part in results}
+            set_status(run_dir, "completed", **scores, members=results["members"])
     return TrainResult(run_dir.root, 0, None, **scores, members=results["members"])
 
 
+def _train_member(
+    member: Member,
+    folder: Path,
+    data: Sequence[str],
+    resume: bool,
+    progress: bool,
+    parts: Sequence[str],
+) -> None:
+    """Train a member into ``folder``, unless it completed (continuing it when it started)."""
+    if member_status(folder) == "completed":
+        return
+    started = (folder / "run.json").is_file()
+    if folder.exists() and not started:
+        shutil.rmtree(folder)  # created, but stopped before its first file
+    train(
+        member.config,
+        member.overrides,
+        data=data,
+        out=folder,
+        resume=resume and started,
+        progress=progress,
+        parts=parts,
+    )
+
+
 def _prepare(run_dir: RunDir, spec: EnsembleSpec, resume: bool) -> None:
+    """Check the run directory (held) and, for a new run, write its first files; a run
+    killed before its ``run.json`` starts again."""
     root = run_dir.root
     config = spec.model_dump(mode="json")
-    if resume:
+    entries = [p for p in root.iterdir() if p.name != LOCK_FILE]
+    if resume and not (root / "run.json").is_file() and _unstarted(root, entries):
+        for path in entries:
+            if path.is_dir():
+                path.rmdir()  # members/, empty
+            else:
+                path.unlink()
+    elif resume:
         if not is_ensemble_run(root) or run_dir.read_json("config.json") != config:
             raise ConfigError(
                 [Issue((), f"{root} is not a run of this ensemble; it cannot be resumed")]
             )
+        set_status(run_dir, "training")
         return
-    if root.exists() and any(root.iterdir()):
+    elif entries:
         raise ConfigError(
             [
                 Issue(
@@ -104,3 +132,11 @@ def _prepare(run_dir: RunDir, spec: EnsembleSpec, resume: bool) -> None:
         "run.json",
         {"netcfg": __version__, "kind": "ensemble", "created": created, "status": "training"},
     )
+
+
+def _unstarted(root: Path, entries: list[Path]) -> bool:
+    """Whether these are the files of an ensemble run killed before its ``run.json``."""
+    known = {MEMBERS, "config.json", ".config.json.tmp", ".run.json.tmp"}
+    members = root / MEMBERS
+    started = members.is_dir() and any(members.iterdir())
+    return all(p.name in known for p in entries) and not started

@@ -15,6 +15,7 @@ from netcfg.ensembles.rundir import (
     member_status,
     rating_metrics,
 )
+from netcfg.errors import ConfigError
 from netcfg.experiments.ensemble import train_ensemble
 from netcfg.experiments.study_plan import StudyPlan
 from netcfg.trainers.loop import TrainingDiverged
@@ -57,7 +58,7 @@ def network_objective(plan: StudyPlan) -> Callable[[optuna.Trial], float]:
                 parts=("validation",),
                 quiet=True,
             )
-        except TrainingDiverged as err:
+        except (TrainingDiverged, ConfigError) as err:  # the study goes on without this trial
             trial.set_user_attr("error", str(err))
             raise
         finally:

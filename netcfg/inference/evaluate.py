@@ -7,13 +7,38 @@ from collections.abc import Mapping, Sequence
 from netcfg.data.source import open_source
 from netcfg.data.spec import DataSourceSpec
 from netcfg.data.splits import SplitSet
-from netcfg.errors import ModelError
+from netcfg.errors import ModelError, UsageError
 from netcfg.inference.align import align_columns
 from netcfg.trainers.bindings import RunData, bind_data
 from netcfg.trainers.evaluation import Evaluator, default_metrics
+from netcfg.trainers.metric_names import MetricKind, parse_metric
 from netcfg.trainers.rundir import LoadedModel
 
-__all__ = ["evaluate_model"]
+__all__ = ["evaluate_model", "metric_names"]
+
+
+def metric_names(names: Sequence[str], ks: Sequence[int]) -> list[str]:
+    """Check metric names (``--metrics``) and give a ranked metric without ``@K`` every
+    configured cut-off ``ks``.
+
+    Raises:
+        UsageError: an unknown name or a bad cut-off, listing the known metrics.
+    """
+    known = ", ".join(kind.value for kind in MetricKind)
+    found = []
+    for name in names:
+        try:
+            metric = parse_metric(name)
+        except ValueError as err:
+            listing = "" if "expected one of" in str(err) else f"; known metrics: {known}"
+            raise UsageError(
+                f"--metrics: {err}{listing} (ranked metrics take a cut-off, e.g. NDCG@10)"
+            ) from None
+        if metric.kind.ranked and metric.k is None:
+            found += [f"{metric.kind.value}@{k}" for k in ks]
+        else:
+            found.append(str(metric))
+    return list(dict.fromkeys(found))
 
 
 def _aligned(split: SplitSet, model: LoadedModel, dataset: str) -> tuple[SplitSet, int]:
@@ -42,11 +67,16 @@ def evaluate_model(
         parts: which evaluation parts to score (those present).
         metrics: metric names; default the run's Evaluation settings.
 
+    Raises:
+        UsageError: an unknown metric name.
+        ModelError: no data for a DataSet, or no part to evaluate on.
+
     Returns:
         Part -> metric -> value, and the number of entries dropped because their item
         (or user, for item-based models) is unknown to the model.
     """
     spec = model.spec
+    names = metric_names(metrics, spec.Evaluation.K) if metrics else None
     inputs, targets = spec.input_datasets(), spec.target_datasets()
     if data is None:
         run_data = bind_data(spec, inputs, targets)
@@ -64,7 +94,7 @@ def evaluate_model(
     available = [p for p in parts if p in run_data.parts()]
     if not available:
         raise ModelError(f"the data has no {' or '.join(parts)} part to evaluate on")
-    names = list(metrics) if metrics else default_metrics(spec.Evaluation, run_data.implicit())
+    names = names or default_metrics(spec.Evaluation, run_data.implicit())
     evaluator = Evaluator(
         run_data,
         names,

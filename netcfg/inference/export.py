@@ -15,6 +15,7 @@ and the number of stored entries are dynamic. Item columns are the model's item 
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
@@ -22,10 +23,20 @@ import torch
 from torch import nn
 
 from netcfg.data.batch import SparseBatch
-from netcfg.errors import ModelError
+from netcfg.errors import ModelError, UsageError
+from netcfg.inference.writers import check_output_file, output_file
 from netcfg.trainers.rundir import LoadedModel
 
-__all__ = ["DenseScorer", "SparseScorer", "example_inputs", "export_model"]
+__all__ = [
+    "DenseScorer",
+    "FORMATS",
+    "SparseScorer",
+    "check_export",
+    "example_inputs",
+    "export_model",
+]
+
+FORMATS = ("torchscript", "onnx")
 
 
 class DenseScorer(nn.Module):
@@ -78,23 +89,50 @@ def example_inputs(width: int, signature: str, batch: int = 3) -> tuple[torch.Te
     return csr.indices, csr.offsets, csr.values
 
 
+def check_export(fmt: str, path: str | Path) -> Path:
+    """Check what an export needs before any work: a known format, ``onnx`` installed for
+    ONNX, a file name in a folder that exists.
+
+    Raises:
+        UsageError: an unknown format, a folder as the output, or a missing folder.
+        ModelError: ONNX without the ``onnx`` package (the ``[export]`` extra).
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format '{fmt}' ({' or '.join(FORMATS)})")
+    if fmt == "onnx":
+        try:
+            import onnx  # noqa: F401
+        except ImportError:
+            raise ModelError(
+                "ONNX export needs the onnx package: pip install 'netcfg[export]' (or export "
+                "--format torchscript)"
+            ) from None
+    return check_output_file(path, "-o")
+
+
 def export_model(model: LoadedModel, fmt: str, path: str | Path, signature: str = "dense") -> Path:
     """Write the network as TorchScript (``torch.jit.load``) or ONNX (onnxruntime).
+
+    Raises:
+        UsageError: see `check_export` (checked first).
+        ModelError: ONNX without the ``onnx`` package; a network that is not one Input
+            and one Output layer.
 
     Example:
         >>> export_model(open_model("runs/u1"), "onnx", "model.onnx", signature="sparse")
     """
-    path = Path(path)
+    path = check_export(fmt, path)
     scorer = _scorer(model, signature)
     (input_layer,) = model.network.inputs
     width = model.network.shapes[input_layer][0]
     inputs = example_inputs(width, signature)
     names = ["x"] if signature == "dense" else ["indices", "offsets", "values"]
+    buffer = io.BytesIO()  # written by Python below, so a full disk is an OSError
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if fmt == "torchscript":
-            torch.jit.trace(scorer, inputs, check_trace=False).save(str(path))
-        elif fmt == "onnx":
+            torch.jit.save(torch.jit.trace(scorer, inputs, check_trace=False), buffer)
+        else:
             axes = (
                 {"x": {0: "batch"}}
                 if signature == "dense"
@@ -103,12 +141,12 @@ def export_model(model: LoadedModel, fmt: str, path: str | Path, signature: str 
             torch.onnx.export(
                 scorer,
                 inputs,
-                str(path),
+                buffer,
                 input_names=names,
                 output_names=["scores"],
                 dynamic_axes={**axes, "scores": {0: "batch"}},
                 dynamo=False,
             )
-        else:
-            raise ModelError(f"unknown export format '{fmt}' (torchscript or onnx)")
+    with output_file(path, "-o", binary=True) as out:
+        out.write(buffer.getbuffer())
     return path

@@ -9,7 +9,7 @@ from netcfg.ensembles.rundir import MEMBERS, is_ensemble_run
 from netcfg.errors import ModelError
 from netcfg.spec_base import did_you_mean
 from netcfg.trainers.rundir import LoadedModel, load_model
-from netcfg.zoo import ZOO_PREFIX, is_zoo_name
+from netcfg.zoo import ZOO_PREFIX, is_zoo_name, zoo_name_problem
 
 __all__ = ["open_model", "resolve_model", "user_zoo_dir"]
 
@@ -27,11 +27,15 @@ def resolve_model(reference: str | Path) -> Path:
     """The run directory a model reference names.
 
     Raises:
-        ModelError: no such run directory or trained zoo model.
+        ModelError: no such run directory or trained zoo model, or a ``zoo:NAME`` whose
+            name is not a zoo name (a path, ``..``): it never leaves the zoo.
     """
     text = str(reference)
     if is_zoo_name(text):
         name = text.removeprefix(ZOO_PREFIX)
+        problem = zoo_name_problem(name)
+        if problem is not None:
+            raise ModelError(f"{text}: {problem}")
         folder = user_zoo_dir() / name
         if (folder / "run.json").is_file():
             return folder

@@ -135,14 +135,21 @@ def recommend(
     item_ids = columns_ids if orientation == "user" else rows_ids
     aligned = align_columns(interactions, item_ids)
     matrix = aligned.matrix
-    report = {"dropped_interactions": aligned.dropped_entries, "unknown_items": aligned.unknown_ids}
-    if orientation == "item":
+    report = {
+        "dropped_interactions": aligned.dropped_entries,
+        "unknown_items": aligned.unknown_ids,
+        "unknown_item_interactions": aligned.dropped_entries,
+    }
+    if orientation == "item":  # users are the model's columns: new users cannot be scored
         by_users = align_columns(matrix.transpose(), columns_ids)
         report["dropped_interactions"] += by_users.dropped_entries
-        report["unknown_users"] = by_users.unknown_ids
+        report["new_users"] = by_users.unknown_ids
+        report["new_user_interactions"] = by_users.dropped_entries
         item_rows = _complete_rows(by_users.matrix, rows_ids)
         matrix = item_rows.transpose()  # rows: the model's users
-    selected = _select(matrix, users, report)
+    selected = _select(matrix, users, report, orientation)
+    if users is None:
+        report["users_without_known_items"] = _users_without_known_items(interactions, matrix)
     seen = matrix if exclude_seen else None
     banned = _column_mask(filters, item_ids)
     per_user = _filter_matrix(filters, matrix.rows, item_ids)
@@ -156,12 +163,28 @@ def _complete_rows(matrix: Interactions, rows: IdIndex) -> Interactions:
     return align_columns(matrix.transpose(), rows).matrix.transpose()
 
 
-def _select(matrix: Interactions, users: list | None, report: dict) -> np.ndarray:
+def _select(matrix: Interactions, users: list | None, report: dict, orientation: str) -> np.ndarray:
+    """The rows to recommend for: every row with input, or the requested users that can be
+    scored (``report["unknown_users"]`` counts the others)."""
+    counts = matrix.row_counts()
     if users is None:
-        return np.flatnonzero(matrix.row_counts() > 0)
+        return np.flatnonzero(counts > 0)
     positions = matrix.rows.positions(users)
-    report["unknown_users"] = report.get("unknown_users", 0) + int((positions < 0).sum())
-    return positions[positions >= 0]
+    usable = positions >= 0
+    if orientation == "user":  # a user-based model reads the user's input row
+        usable[usable] = counts[positions[usable]] > 0
+    report["unknown_users"] = int((~usable).sum())
+    return positions[usable]
+
+
+def _users_without_known_items(interactions: Interactions, matrix: Interactions) -> int:
+    """Users with input interactions whose row in ``matrix`` (the model's terms) is empty:
+    every item they interacted with is unknown to the model (new users of an item-based
+    model are counted apart)."""
+    had = interactions.row_counts() > 0
+    positions = matrix.rows.positions(interactions.rows.ids[had])
+    known = positions[positions >= 0]
+    return int((matrix.row_counts()[known] == 0).sum())
 
 
 def _mask(

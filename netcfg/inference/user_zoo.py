@@ -1,7 +1,10 @@
 """The user's zoo of trained models: finished run directories kept under a name.
 
 ``register_model`` copies a run directory into ``user_zoo_dir()/NAME``; from then on every
-command that takes a run directory accepts ``zoo:NAME``.
+command that takes a run directory accepts ``zoo:NAME``. ``reserve_model_name`` keeps a name
+for one process (``netcfg train --save-as`` holds it from before training to the
+registration): a lock on ``.NAME.reserved`` in the zoo, released when the process ends
+however it ends.
 """
 
 from __future__ import annotations
@@ -11,17 +14,28 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from netcfg.errors import ModelError, NetcfgError
 from netcfg.inference.models import resolve_model, user_zoo_dir
+from netcfg.trainers.lock import exclusive
 from netcfg.zoo import ZOO_PREFIX
 
-__all__ = ["TrainedModel", "check_model_name", "register_model", "trained_models"]
+__all__ = [
+    "TrainedModel",
+    "check_model_name",
+    "register_model",
+    "reserve_model_name",
+    "trained_models",
+]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_HELD: set[Path] = set()
+"""The reservations this process holds (``reserve_model_name`` is re-entrant)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,40 @@ def check_model_name(name: str, *, replace: bool = False) -> Path:
     return folder
 
 
+@contextmanager
+def reserve_model_name(name: str, *, replace: bool = False) -> Iterator[Path]:
+    """Keep the name ``NAME`` for this process until the block ends: another process that
+    reserves or registers it meanwhile fails at once. Yields the folder the model will take
+    (`check_model_name`). Re-entrant: `register_model` inside the block uses this reservation.
+
+    Raises:
+        ModelError: a bad or taken name, or one reserved by another process.
+        NetcfgError: the user zoo cannot be created or written.
+    """
+    target = check_model_name(name, replace=replace)
+    reservation = target.parent / f".{target.name}.reserved"
+    if reservation in _HELD:
+        yield target
+        return
+
+    def busy(holder: str) -> ModelError:
+        return ModelError(
+            f"'{target.name}' is reserved by another netcfg process{holder} that will "
+            "register a model under that name; choose another name, or wait for it to finish"
+        )
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise NetcfgError(f"{target.parent}: cannot create the user zoo: {err.strerror}") from err
+    with exclusive(reservation, busy, f"reserve the name '{target.name}'"):
+        _HELD.add(reservation)
+        try:
+            yield target
+        finally:
+            _HELD.discard(reservation)
+
+
 def register_model(
     run_dir: str | Path, name: str, *, copy: bool = True, replace: bool = False
 ) -> Path:
@@ -90,11 +138,21 @@ def register_model(
         The registered run directory, ``user_zoo_dir()/NAME``.
 
     Raises:
-        ModelError: a bad or taken name, not a run directory, or a run that did not finish.
+        ModelError: a bad, taken or reserved name, not a run directory, or a run that did
+            not finish.
         NetcfgError: the copy failed (the zoo is left as it was).
     """
-    target = check_model_name(name, replace=replace)
+    check_model_name(name, replace=replace)
     source = resolve_model(run_dir)
+    with reserve_model_name(name, replace=replace) as target:
+        _register(source, target, replace)
+    if not copy:
+        shutil.rmtree(source)
+    return target
+
+
+def _register(source: Path, target: Path, replace: bool) -> None:
+    """Copy a completed run to ``target`` (reserved), atomically."""
     status = _read_json(source / "run.json").get("status")
     if status != "completed":
         raise ModelError(
@@ -116,9 +174,6 @@ def register_model(
         raise NetcfgError(f"cannot register {source} as {target}: {err}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    if not copy:
-        shutil.rmtree(source)
-    return target
 
 
 def trained_models() -> list[TrainedModel]:

@@ -1,13 +1,18 @@
-"""Write recommendations as TSV, JSON lines or DSSTNE's ``user<TAB>item,score:...`` lines."""
+"""Write recommendations as TSV, JSON lines or DSSTNE's ``user<TAB>item,score:...`` lines,
+and check output files before any work is done."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
+from netcfg.errors import UsageError, environment_fault
 from netcfg.inference.recommend import Recommendations
 
-__all__ = ["FORMATS", "write_recommendations"]
+__all__ = ["FORMATS", "check_output_file", "output_file", "write_recommendations"]
 
 FORMATS = ("tsv", "jsonl", "dsstne")
 
@@ -43,3 +48,41 @@ def write_recommendations(recommendations: Recommendations, out: TextIO, fmt: st
             )
         lines += 1
     return lines
+
+
+def check_output_file(path: str | Path, option: str = "--out") -> Path:
+    """Check, before any work, that ``path`` names a file that can be written: not a
+    folder, in a folder that exists.
+
+    Raises:
+        UsageError: ``path`` is a folder, or its folder does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        state = "is not a folder" if parent.exists() else "does not exist"
+        raise UsageError(f"{option} {path}: the folder {parent} {state}; create it first")
+    return path
+
+
+@contextmanager
+def output_file(path: str | Path, option: str = "--out", *, binary: bool = False) -> Iterator:
+    """Open ``path`` for writing (text, or bytes when ``binary``); a failure names the file:
+    a fault of the machine (disk full, permission denied) stays an `OSError` with the path,
+    anything else (a place where no file can be created) is a `UsageError`."""
+    path = check_output_file(path, option)
+    try:
+        handle = open(path, "wb") if binary else open(path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as err:
+        if environment_fault(err) is None:
+            raise UsageError(f"{option} {path}: cannot create the file: {err.strerror}") from None
+        raise
+    try:
+        with handle:
+            yield handle
+    except OSError as err:
+        if err.filename is None:
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+        raise

@@ -27,13 +27,16 @@ def init_weight_(weight: Tensor, scheme: WeightInitScheme, scale: float = 1.0) -
         scale: the scheme's Scale.
 
     Returns:
-        ``weight``, filled.
+        ``weight``, filled (a tensor on the meta device has no values: it is returned as
+        is, so that compiling on meta, as ``netcfg validate`` does, costs no random draws).
 
     Example:
         >>> w = init_weight_(torch.empty(4, 3), WeightInitScheme.Constant, 0.5)
         >>> w.unique().tolist()
         [0.5]
     """
+    if weight.is_meta:
+        return weight
     fan_in, fan_out = weight.shape[0], weight.shape[-1]
     if scheme is WeightInitScheme.Xavier:
         half = scale * math.sqrt(6.0 / (fan_in + fan_out)) / 2.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from netcfg.errors import Issue
@@ -74,12 +75,13 @@ def _names(spec: ModelSpec) -> Iterator[Issue]:
 
 
 def _duplicated(spec: ModelSpec) -> set[str]:
-    names = [layer.Name for layer in spec.Layers]
-    return {name for name in names if names.count(name) > 1}
+    counts = Counter(layer.Name for layer in spec.Layers)
+    return {name for name, count in counts.items() if count > 1}
 
 
 def _references(spec: ModelSpec) -> Iterator[Issue]:
-    names = [layer.Name for layer in spec.Layers]
+    names = list(dict.fromkeys(layer.Name for layer in spec.Layers))
+    known = set(names)
     duplicated = _duplicated(spec)  # their references are ambiguous; the names are reported
     for index, layer in enumerate(spec.Layers):
         if layer.Name in duplicated:
@@ -90,7 +92,7 @@ def _references(spec: ModelSpec) -> Iterator[Issue]:
                     yield Issue(
                         ("Layers", index, key), f"layer '{layer.Name}' cannot name itself in {key}"
                     )
-                elif ref not in names:
+                elif ref not in known:
                     hint = did_you_mean(ref, names) or "; layers are " + ", ".join(names)
                     yield Issue(
                         ("Layers", index, key),

@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from netcfg.data.store import atomic_folder
 from netcfg.errors import NetcfgError
 
-__all__ = ["LoopState", "load_checkpoint", "load_weights", "save_checkpoint", "save_weights"]
+__all__ = [
+    "LoopState",
+    "disk_errors",
+    "load_checkpoint",
+    "load_weights",
+    "save_checkpoint",
+    "save_weights",
+]
 
 WEIGHTS = "weights.safetensors"
 
@@ -47,8 +57,28 @@ class LoopState:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
+@contextmanager
+def disk_errors(path: Path) -> Iterator[None]:
+    """Report a failure of the machine while writing ``path`` (a full disk, a permission
+    denied) as a `NetcfgError` naming the path and the cause."""
+    try:
+        yield
+    except (OSError, SafetensorError) as err:
+        cause = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise NetcfgError(f"{path}: cannot write: {cause}") from err
+
+
 def save_weights(network: nn.Module, path: Path) -> None:
-    """Write a module's state (parameters and buffers) as safetensors, atomically."""
+    """Write a module's state (parameters and buffers) as safetensors, atomically.
+
+    Raises:
+        NetcfgError: the file cannot be written (disk full, permissions).
+    """
+    with disk_errors(path):
+        _write_weights(network, path)
+
+
+def _write_weights(network: nn.Module, path: Path) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
@@ -74,11 +104,19 @@ def load_weights(network: nn.Module, path: Path) -> None:
 def save_checkpoint(
     folder: Path, network: nn.Module, optimizer: torch.optim.Optimizer, state: LoopState
 ) -> None:
-    """Write a checkpoint folder atomically."""
-    with atomic_folder(folder) as staging:
-        save_weights(network, staging / WEIGHTS)
-        torch.save(optimizer.state_dict(), staging / "optimizer.pt")
-        torch.save({"torch": torch.get_rng_state()}, staging / "rng.pt")
+    """Write a checkpoint folder atomically.
+
+    Raises:
+        NetcfgError: it cannot be written (disk full, permissions); the previous checkpoint
+            is kept.
+    """
+    with disk_errors(folder), atomic_folder(folder) as staging:
+        _write_weights(network, staging / WEIGHTS)
+        # through a Python file, so that a failed write raises OSError with its cause
+        with (staging / "optimizer.pt").open("wb") as out:
+            torch.save(optimizer.state_dict(), out)
+        with (staging / "rng.pt").open("wb") as out:
+            torch.save({"torch": torch.get_rng_state()}, out)
         (staging / "state.json").write_text(json.dumps(asdict(state), indent=2) + "\n")
 
 

@@ -21,12 +21,19 @@ from netcfg.networks.summary import format_table, layer_rows
 from netcfg.trainers.bindings import bind_data
 from netcfg.trainers.checkpoint import WEIGHTS, LoopState, load_checkpoint, load_weights
 from netcfg.trainers.evaluation import Evaluator, default_metrics
-from netcfg.trainers.loop import Monitor, TrainingDiverged, TrainingLoop
+from netcfg.trainers.lock import hold_run_dir, sigterm_interrupts
+from netcfg.trainers.loop import Monitor, TrainingLoop
 from netcfg.trainers.metric_names import parse_metric
 from netcfg.trainers.notes import data_notes, unseen_note
 from netcfg.trainers.optimizers import create_optimizer
 from netcfg.trainers.reporting import Reporter
-from netcfg.trainers.run_files import prepare_run_dir, set_status, write_run_files
+from netcfg.trainers.run_files import (
+    clear_outputs,
+    prepare_run_dir,
+    recording_status,
+    set_status,
+    write_run_files,
+)
 from netcfg.trainers.rundir import RunDir, default_run_dir
 from netcfg.trainers.threads import configure_threads
 
@@ -160,11 +167,27 @@ def train(
     if resume and out is None:
         raise ConfigError([Issue((), "resuming needs the run directory: give --out RUN_DIR")])
     spec = _load(config, overrides, data)
+    run_dir = RunDir(Path(out) if out else default_run_dir(spec, str(config)))
+    if resume and not run_dir.root.is_dir():
+        raise ConfigError([Issue((), f"{run_dir.root}: no such run directory to resume")])
+    with hold_run_dir(run_dir.root, create=not resume), sigterm_interrupts():
+        return _run(spec, run_dir, resume, progress, on_epoch, parts, quiet)
+
+
+def _run(
+    spec: ModelSpec,
+    run_dir: RunDir,
+    resume: bool,
+    progress: bool,
+    on_epoch: Callable[[int, dict], str | None] | None,
+    parts: Sequence[str] | None,
+    quiet: bool,
+) -> TrainResult:
+    """`train`, in the run directory it holds."""
     training = spec.Training
     device = _device(training.Device)
     threads, origin = configure_threads(training.Threads)
-    run_dir = RunDir(Path(out) if out else default_run_dir(spec, str(config)))
-    prepare_run_dir(run_dir, spec, resume)
+    continuing = prepare_run_dir(run_dir, spec, resume)
     torch.manual_seed(training.Seed)
     torch.use_deterministic_algorithms(training.Deterministic)
     run_data = bind_data(spec, spec.input_datasets(), spec.target_datasets())
@@ -186,83 +209,81 @@ def train(
     has_validation = "validation" in run_data.parts()
     monitor = monitored_metric(spec, run_data)
     _check_monitoring(spec, monitor, metrics, has_validation, len(loader))
-    state = load_checkpoint(run_dir.checkpoint, network, optimizer) if resume else LoopState()
+    state = load_checkpoint(run_dir.checkpoint, network, optimizer) if continuing else LoopState()
     table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
-    if not resume:
+    if continuing:
+        set_status(run_dir, "running")
+    else:  # a new run, or one killed before its first checkpoint, started again
+        clear_outputs(run_dir)
         write_run_files(run_dir, spec, run_data, table)
     reporter = Reporter(
         run_dir,
         progress=progress,
         quiet=quiet,
         histograms=training.WeightHistograms,
-        purge_step=state.global_step if resume else None,
+        purge_step=state.global_step if continuing else None,
     )
-    reporter.rewrite(state.history)
-    reporter.text("layers", table)
-    reporter.message(f"threads: {threads} CPU threads for torch ({origin})")
-    if not resume:
-        for line in data_notes(spec, run_data, monitor):
-            reporter.message(line)
-    loop = TrainingLoop(
-        network,
-        optimizer,
-        loader,
-        training=training,
-        decay=spec.Decay,
-        evaluator=evaluator if has_validation else None,
-        monitor=monitor,
-        run_dir=run_dir,
-        reporter=reporter,
-        device=device,
-        on_epoch=on_epoch,
-    )
-    try:
+    with recording_status(run_dir, reporter.close):
+        reporter.rewrite(state.history)
+        reporter.text("layers", table)
+        if resume and not continuing:
+            reporter.message(f"{run_dir.root} has no checkpoint yet: it restarts from epoch 0")
+        reporter.message(f"threads: {threads} CPU threads for torch ({origin})")
+        if not continuing:
+            for line in data_notes(spec, run_data, monitor):
+                reporter.message(line)
+        loop = TrainingLoop(
+            network,
+            optimizer,
+            loader,
+            training=training,
+            decay=spec.Decay,
+            evaluator=evaluator if has_validation else None,
+            monitor=monitor,
+            run_dir=run_dir,
+            reporter=reporter,
+            device=device,
+            on_epoch=on_epoch,
+        )
         state = loop.fit(state)
-    except TrainingDiverged as err:
-        set_status(run_dir, "diverged", message=str(err))
-        reporter.close()
-        raise
-    except KeyboardInterrupt:
-        set_status(run_dir, "interrupted")
-        reporter.close()
-        raise
-    load_weights(network, run_dir.best / WEIGHTS)
-    result = TrainResult(
-        run_dir.root,
-        state.epoch,
-        state.best_epoch if monitor else None,
-        monitor=monitor.name if monitor else None,
-        stopped=loop.stopped,
-    )
-    unseen = {}
-    for part in [p for p in run_data.parts() if parts is None or p in parts]:
-        setattr(result, part, evaluator.evaluate(network, part))
-        unseen[part] = evaluator.unseen_counts(part)
-        if unseen[part]["entries"]:
-            reporter.message(unseen_note(part, unseen[part], run_data.implicit()))
-    final = {
-        "final": True,
-        "best_epoch": result.best_epoch,
-        "epochs": state.epoch,
-        "validation": result.validation,
-        "test": result.test,
-    }
-    reporter.append(final)
-    set_status(
-        run_dir,
-        "stopped" if loop.stopped else "completed",
-        **({"stopped": loop.stopped} if loop.stopped else {}),
-        best_epoch=result.best_epoch,
-        epochs=state.epoch,
-        validation=result.validation,
-        test=result.test,
-        unseen=unseen,
-    )
-    reporter.finish(
-        _hparams(spec),
-        {f"test/{k}": v for k, v in result.test.items()}
-        | {f"validation/{k}": v for k, v in result.validation.items()},
-    )
+        load_weights(network, run_dir.best / WEIGHTS)
+        result = TrainResult(
+            run_dir.root,
+            state.epoch,
+            state.best_epoch if monitor else None,
+            monitor=monitor.name if monitor else None,
+            stopped=loop.stopped,
+        )
+        unseen = {}
+        for part in [p for p in run_data.parts() if parts is None or p in parts]:
+            setattr(result, part, evaluator.evaluate(network, part))
+            unseen[part] = evaluator.unseen_counts(part)
+            if unseen[part]["entries"]:
+                reporter.message(unseen_note(part, unseen[part], run_data.implicit()))
+        reporter.append(
+            {
+                "final": True,
+                "best_epoch": result.best_epoch,
+                "epochs": state.epoch,
+                "validation": result.validation,
+                "test": result.test,
+            }
+        )
+        reporter.finish(
+            _hparams(spec),
+            {f"test/{k}": v for k, v in result.test.items()}
+            | {f"validation/{k}": v for k, v in result.validation.items()},
+        )
+        set_status(
+            run_dir,
+            "stopped" if loop.stopped else "completed",
+            **({"stopped": loop.stopped} if loop.stopped else {}),
+            best_epoch=result.best_epoch,
+            epochs=state.epoch,
+            validation=result.validation,
+            test=result.test,
+            unseen=unseen,
+        )
     return result
 
 

@@ -66,7 +66,11 @@ def test_yaml_syntax_error_has_line_and_column():
         ("[1, 2]", "json", "m:1: the config must be an object at the top level, not an array"),
         ("- 1\n", "yaml", "m:1: the config must be an object at the top level, not an array"),
         ("42", "json", "m:1: the config must be an object at the top level, not a int value"),
-        ('{"a": NaN}', "json", "m: invalid JSON: NaN is not valid JSON"),
+        (
+            '{"a": NaN}',
+            "json",
+            "m:1:7: invalid JSON: NaN is not valid JSON (write a finite number)",
+        ),
     ],
 )
 def test_document_errors(text, fmt, message):
