@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from netcfg.commands.common import (
     add_config_arguments,
@@ -37,7 +38,7 @@ exit status: 0 done, 2 bad config, search space or data, 1 another error
 def run(args: argparse.Namespace) -> int:
     """Run or continue the study, then print the best trials and where they are."""
     from netcfg.errors import NetcfgError
-    from netcfg.inference.user_zoo import check_model_name
+    from netcfg.inference.user_zoo import reserve_model_name
 
     try:
         import optuna  # noqa: F401
@@ -47,24 +48,24 @@ def run(args: argparse.Namespace) -> int:
         ) from err
     from netcfg.experiments.study import tune
 
-    if args.save_as is not None:
-        check_model_name(args.save_as)
-    tune(
-        args.config,
-        args.overrides,
-        data=args.data,
-        space=args.space,
-        trials=args.trials,
-        timeout=args.timeout,
-        study=args.study,
-        storage=args.storage,
-        out=args.out,
-        jobs=args.jobs,
-        sampler=args.sampler,
-        pruning=not args.no_pruning,
-        seed=args.seed,
-        save_as=args.save_as,
-    )
+    saving = args.save_as is not None  # the name is kept for this process from the start
+    with reserve_model_name(args.save_as) if saving else contextlib.nullcontext():
+        tune(
+            args.config,
+            args.overrides,
+            data=args.data,
+            space=args.space,
+            trials=args.trials,
+            timeout=args.timeout,
+            study=args.study,
+            storage=args.storage,
+            out=args.out,
+            jobs=args.jobs,
+            sampler=args.sampler,
+            pruning=not args.no_pruning,
+            seed=args.seed,
+            save_as=args.save_as,
+        )
     return 0
 
 

@@ -20,7 +20,7 @@ from netcfg.config.render import render_config
 from netcfg.ensembles.load import ensemble_tree, load_ensemble
 from netcfg.errors import ConfigError, Issue
 from netcfg.trainers.bindings import bind_data
-from netcfg.trainers.train import monitored_metric
+from netcfg.trainers.monitoring import monitored_metric
 
 __all__ = ["SAMPLERS", "StudyPlan", "make_plan", "write_plan"]
 

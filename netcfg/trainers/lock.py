@@ -1,11 +1,12 @@
 """What holds a run directory while a run uses it: an exclusive lock, and SIGTERM taken as
 an interrupt.
 
-The lock is an ``flock`` on ``ROOT/.lock``. The kernel releases it when its process dies, so
-a crashed or killed run never leaves a stale lock behind; the file records the pid and host
-of its holder for the message another process gets, and the holder removes it when it lets
-go (a process that opened the file as it was removed sees that it locked a file that is no
-longer there, and opens it again).
+The lock is an ``flock`` on ``ROOT/.lock`` (`exclusive`, also used for the user zoo's name
+reservations). The kernel releases it when its process dies, so a crashed or killed run
+never leaves a stale lock behind; the file records the pid and host of its holder for the
+message another process gets, and the holder removes it when it lets go (a process that
+opened the file as it was removed sees that it locked a file that is no longer there, and
+opens it again).
 """
 
 from __future__ import annotations

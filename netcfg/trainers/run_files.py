@@ -55,7 +55,7 @@ def prepare_run_dir(run_dir: RunDir, spec: ModelSpec, resume: bool) -> bool:
         if entries:
             raise _exists(root)
         return False
-    leftovers = [p for p in entries if _is_leftover(p.name)] + list(root.glob("best/.*.tmp"))
+    leftovers = [p for p in entries if _is_leftover(p.name)]
     if not (root / "config.json").is_file():
         if len(leftovers) < len(entries):
             raise ConfigError(
@@ -65,7 +65,7 @@ def prepare_run_dir(run_dir: RunDir, spec: ModelSpec, resume: bool) -> bool:
         _check_config(run_dir, spec)
     if not run_dir.checkpoint.exists():
         _recover_checkpoint(run_dir, leftovers)
-    for path in leftovers:
+    for path in [*leftovers, *root.glob("best/.*.tmp")]:
         if not path.exists():
             continue
         if path.is_dir():

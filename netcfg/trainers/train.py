@@ -12,18 +12,18 @@ from pathlib import Path
 import torch
 
 from netcfg.config import load_config, validate_config
-from netcfg.config.render import render_config
 from netcfg.data.loader import RowLoader
-from netcfg.errors import ConfigError, DataError, Issue
+from netcfg.errors import ConfigError, Issue
 from netcfg.networks.compile import compile_network
 from netcfg.networks.spec import ModelSpec
 from netcfg.networks.summary import format_table, layer_rows
 from netcfg.trainers.bindings import bind_data
 from netcfg.trainers.checkpoint import WEIGHTS, LoopState, load_checkpoint, load_weights
 from netcfg.trainers.evaluation import Evaluator, default_metrics
+from netcfg.trainers.hparams import config_hparams
 from netcfg.trainers.lock import hold_run_dir, sigterm_interrupts
-from netcfg.trainers.loop import Monitor, TrainingLoop
-from netcfg.trainers.metric_names import parse_metric
+from netcfg.trainers.loop import TrainingLoop
+from netcfg.trainers.monitoring import check_monitoring, monitored_metric
 from netcfg.trainers.notes import data_notes, unseen_note
 from netcfg.trainers.optimizers import create_optimizer
 from netcfg.trainers.reporting import Reporter
@@ -37,7 +37,7 @@ from netcfg.trainers.run_files import (
 from netcfg.trainers.rundir import RunDir, default_run_dir
 from netcfg.trainers.threads import configure_threads
 
-__all__ = ["TrainResult", "monitored_metric", "train"]
+__all__ = ["TrainResult", "train"]
 
 
 @dataclass
@@ -79,54 +79,6 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _monitor(spec: ModelSpec, metrics: list[str], implicit: bool) -> Monitor:
-    stopping = spec.Training.EarlyStopping
-    if stopping is not None and stopping.Metric is not None:
-        name = stopping.Metric
-    else:
-        name = (
-            next((m for m in metrics if parse_metric(m).kind.ranked), None)
-            if implicit
-            else ("RMSE" if "RMSE" in metrics else None)
-        )
-        name = name or "Loss"
-    return Monitor(name, parse_metric(name).kind.higher_is_better)
-
-
-def _hparams(spec: ModelSpec) -> dict:
-    """Every scalar of the rendered config (numbers kept as numbers) for TensorBoard's
-    hparams view, keyed by dotted path, layers by name (``Layers.Hidden.N``)."""
-
-    def flat(prefix: str, value) -> dict:
-        if isinstance(value, dict):
-            return {
-                k: v
-                for key, item in value.items()
-                for k, v in flat(f"{prefix}.{key}", item).items()
-            }
-        if isinstance(value, int | float | str | bool):
-            return {prefix: value}
-        return {}
-
-    rendered = render_config(spec)
-    params = {}
-    for section, value in rendered.items():
-        if section not in ("Layers", "Search"):
-            params.update(flat(section, value))
-    for layer in rendered["Layers"]:
-        params.update(flat(f"Layers.{layer['Name']}", layer))
-    return params
-
-
-def monitored_metric(spec: ModelSpec, run_data) -> Monitor | None:
-    """The validation metric that picks the epoch of a run of ``spec`` on ``run_data``
-    (`bind_data`), with its direction; None when the data has no validation part."""
-    if "validation" not in run_data.parts():
-        return None
-    metrics = default_metrics(spec.Evaluation, run_data.implicit())
-    return _monitor(spec, metrics, run_data.implicit())
-
-
 def train(
     config: str | Path | Mapping,
     overrides: Sequence[str] = (),
@@ -146,7 +98,8 @@ def train(
         overrides: ``KEY=VALUE`` strings (``--set``).
         data: ``PATH`` (bound to every DataSet) or ``NAME=PATH`` (``--data``).
         out: the run directory (default ``runs/<name>-<date-time>``).
-        resume: continue the run in ``out`` from its last checkpoint.
+        resume: continue the run in ``out`` from its last checkpoint (from epoch 0 when
+            it was killed before its first one).
         progress: show a progress bar on stderr.
         on_epoch: called after each epoch with the epochs done and the epoch's record
             (``validation`` holds its metrics); a returned string stops the run there, for
@@ -155,10 +108,16 @@ def train(
         parts: the parts whose final metrics are computed (default: every part; a search
             gives ``["validation"]`` so that no trial looks at the test part).
 
+    The run directory is held for the whole run (`hold_run_dir`); ``run.json`` records how
+    the run ended (``interrupted`` for KeyboardInterrupt and SIGTERM, ``failed`` with the
+    message of any other exception, which goes on).
+
     Raises:
-        ConfigError: a bad config (exit status 2 in the CLI).
+        ConfigError: a bad config (exit status 2 in the CLI), or ``out`` in use by another
+            process.
         DataError: bad or missing data.
         TrainingDiverged: the loss became NaN or exploded; the last checkpoint is kept.
+        NetcfgError: a checkpoint or run file cannot be written (disk full, permissions).
 
     Example:
         >>> result = train("zoo:quickstart", overrides=["Training.Epochs=3"])
@@ -208,7 +167,7 @@ def _run(
     )
     has_validation = "validation" in run_data.parts()
     monitor = monitored_metric(spec, run_data)
-    _check_monitoring(spec, monitor, metrics, has_validation, len(loader))
+    check_monitoring(spec, monitor, metrics, has_validation, len(loader))
     state = load_checkpoint(run_dir.checkpoint, network, optimizer) if continuing else LoopState()
     table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
     if continuing:
@@ -270,7 +229,7 @@ def _run(
             }
         )
         reporter.finish(
-            _hparams(spec),
+            config_hparams(spec),
             {f"test/{k}": v for k, v in result.test.items()}
             | {f"validation/{k}": v for k, v in result.validation.items()},
         )
@@ -285,37 +244,6 @@ def _run(
             unseen=unseen,
         )
     return result
-
-
-def _check_monitoring(
-    spec: ModelSpec, monitor: Monitor | None, metrics: list[str], has_validation: bool, batches: int
-) -> None:
-    if not batches:
-        raise DataError("the training data has no rows with interactions")
-    stopping = spec.Training.EarlyStopping
-    if "EarlyStopping" in spec.Training.model_fields_set and stopping and not has_validation:
-        raise ConfigError(
-            [
-                Issue(
-                    ("Training", "EarlyStopping"),
-                    "early stopping needs a "
-                    "validation part: split the data with a Protocol or give a "
-                    "Validation file",
-                )
-            ]
-        )
-    if monitor is not None and monitor.name not in metrics:
-        raise ConfigError(
-            [
-                Issue(
-                    ("Training", "EarlyStopping", "Metric"),
-                    (
-                        f"metric '{monitor.name}' is not computed for this data (computed: "
-                        f"{', '.join(metrics)})"
-                    ),
-                )
-            ]
-        )
 
 
 def _check_refeed(spec: ModelSpec, network) -> None:
