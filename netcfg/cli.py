@@ -27,7 +27,7 @@ from netcfg.commands import (
     validate,
     zoo,
 )
-from netcfg.errors import NetcfgError, environment_fault
+from netcfg.errors import NetcfgError, environment_fault, path_fault
 
 __all__ = ["build_parser", "main"]
 
@@ -83,14 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (OSError, MemoryError) as err:  # a fault of the machine, or a bug
-        message = environment_fault(err)
+    except (OSError, MemoryError) as err:  # a fault of the machine, a refused path, or a bug
+        refused = path_fault(err)
+        message = environment_fault(err) or refused
         if message is None:
             return _internal_error(err, args.debug)
         if args.debug:
             traceback.print_exc()
         print(message, file=sys.stderr)
-        return 1
+        return 2 if refused else 1
     except Exception as err:
         return _internal_error(err, args.debug)
 

@@ -26,6 +26,7 @@ __all__ = [
     "NetcfgError",
     "UsageError",
     "environment_fault",
+    "path_fault",
     "format_path",
 ]
 
@@ -140,9 +141,7 @@ class UsageError(NetcfgError):
     exit_code = 2
 
 
-ENVIRONMENT_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
-)
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS})
 """Error numbers that are faults of the machine, not of netcfg or of its input."""
 
 
@@ -163,4 +162,14 @@ def environment_fault(err: BaseException) -> str | None:
     if isinstance(err, OSError) and err.errno in ENVIRONMENT_ERRNOS:
         path = err.filename if err.filename is not None else "(unknown file)"
         return f"netcfg: {path}: {err.strerror or err}"
+    return None
+
+
+def path_fault(err: BaseException) -> str | None:
+    """The message of a path the system refuses as given (a name too long): bad input, so
+    the CLI exits with 2; None when ``err`` is something else."""
+    if isinstance(err, OSError) and err.errno == errno.ENAMETOOLONG:
+        path = str(err.filename) if err.filename is not None else "(unknown file)"
+        shown = path if len(path) <= 80 else path[:77] + "..."
+        return f"netcfg: {shown}: {err.strerror or err}: give a shorter path"
     return None

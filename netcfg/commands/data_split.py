@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from netcfg.data import splits, transforms
 from netcfg.data.interactions import Interactions
@@ -16,12 +17,50 @@ PROTOCOLS = ("files", "random", "temporal", "user-temporal", "leave-last-out", "
 
 
 def _fractions(text: str) -> tuple[float, float, float]:
-    parts = [float(p) for p in text.split(",")]
+    parts = [_fraction(p) for p in text.split(",")]
     if len(parts) == 2:
         parts = [parts[0], 0.0, parts[1]]
     if len(parts) != 3:
-        raise argparse.ArgumentTypeError("expected TRAIN,TEST or TRAIN,VALIDATION,TEST")
+        raise argparse.ArgumentTypeError(
+            f"expected TRAIN,TEST or TRAIN,VALIDATION,TEST, got {text}"
+        )
     return parts[0], parts[1], parts[2]
+
+
+def _fraction(text: str) -> float:
+    """A number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1], got {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    """A finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    """A whole number >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _prepare(matrix: Interactions, args: argparse.Namespace) -> Interactions:
@@ -52,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
         matrix = transforms.min_counts(
             matrix, rows=args.min_user_interactions, columns=args.min_item_interactions
         )
+        if not matrix.nnz:
+            raise DataError(
+                "no interactions left to split (after --binarize and the minimum counts "
+                "--min-user-interactions, --min-item-interactions)"
+            )
         split = _split(matrix, args)
     split.meta["counts"] = {name: part.nnz for name, part in split.parts.items()}
     save_split(split, args.out, orientation=args.orientation)
@@ -128,24 +172,24 @@ def add_parser(commands, parents) -> None:
         default="user",
         help="rows of the model's input: users (default) or items (I-AutoRec)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=_count, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--binarize",
-        type=float,
+        type=_number,
         metavar="THRESHOLD",
         help="keep values >= THRESHOLD as implicit positives, drop the others",
     )
     parser.add_argument("--transform", choices=("log1p",), help="transform the values")
     parser.add_argument(
         "--min-user-interactions",
-        type=int,
+        type=_count,
         default=0,
         metavar="K",
         help="drop users with fewer than K interactions first",
     )
     parser.add_argument(
         "--min-item-interactions",
-        type=int,
+        type=_count,
         default=0,
         metavar="K",
         help="drop items with fewer than K interactions first",
@@ -167,19 +211,19 @@ def add_parser(commands, parents) -> None:
     parser.add_argument("--cut-time", type=int, help="temporal: first timestamp of evaluation")
     parser.add_argument(
         "--cut-fraction",
-        type=float,
+        type=_fraction,
         help="temporal: the cut leaves this fraction of interactions before it",
     )
     parser.add_argument("--end-time", type=int, help="temporal: drop interactions from here on")
     parser.add_argument(
         "--train-fraction",
-        type=float,
+        type=_fraction,
         default=0.7,
         help="user-temporal: each user's earliest fraction trains (default 0.7)",
     )
     parser.add_argument(
         "--validation-fraction",
-        type=float,
+        type=_fraction,
         default=0.5,
         help="temporal protocols: share of users evaluated in validation",
     )
@@ -190,13 +234,13 @@ def add_parser(commands, parents) -> None:
     )
     parser.add_argument(
         "--heldout",
-        type=int,
+        type=_positive,
         metavar="N",
         help="heldout-users: N validation users and N test users",
     )
     parser.add_argument(
         "--fold-in",
-        type=float,
+        type=_fraction,
         default=0.8,
         help="heldout-users: fraction of a held-out user's interactions given "
         "as input (default 0.8)",

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from netcfg.data.formats import parse_format
 from netcfg.data.id_files import read_id_lines
 from netcfg.errors import DataError, Location, UsageError
 from netcfg.inference.writers import check_output_file, output_file
@@ -108,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_pairs(args)
     if args.top_k is None:
         args.usage_error("give --top-k K, or --pairs FILE")
+    parse_format(args.format)
     if args.out:
         check_output_file(args.out)
     from netcfg.data.source import open_source
@@ -142,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
-    _warn(recs.report)
+    for line in recs.warnings():
+        print(f"netcfg: warning: {line}", file=sys.stderr)
     if args.out:
         with output_file(args.out) as out:
             lines = write_recommendations(recs, out, args.output_format)
@@ -152,34 +155,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_recommendations(recs, sys.stdout, args.output_format)
     return 0
-
-
-def _warn(report: dict) -> None:
-    """Say on standard error what the recommendations had to leave out."""
-    lines = []
-    if report.get("unknown_item_interactions"):
-        lines.append(
-            f"ignored {report['unknown_item_interactions']:,} input interactions with "
-            f"{report['unknown_items']:,} items the model does not know"
-        )
-    if report.get("new_users"):
-        lines.append(
-            f"ignored {report['new_user_interactions']:,} input interactions of "
-            f"{report['new_users']:,} users the model does not know: an item-based model "
-            "recommends only for the users it was trained on"
-        )
-    if report.get("users_without_known_items"):
-        lines.append(
-            f"{report['users_without_known_items']:,} users have input interactions only with "
-            "items the model does not know; they get no recommendations"
-        )
-    if report.get("unknown_users"):
-        lines.append(
-            f"{report['unknown_users']:,} requested users have no input interactions the "
-            "model can use; they get no recommendations"
-        )
-    for line in lines:
-        print(f"netcfg: warning: {line}", file=sys.stderr)
 
 
 def add_parser(subparsers, parents) -> None:
@@ -267,6 +242,7 @@ def _run_pairs(args: argparse.Namespace) -> int:
     if given or args.output_format != "tsv":
         options = ", ".join("--" + n.replace("_", "-") for n in given) or "--output-format"
         args.usage_error(f"--pairs writes user, item, score lines: {options} do not apply")
+    parse_format(args.format)
     if args.out:
         check_output_file(args.out)
     pairs = read_interactions(args.pairs, args.format)

@@ -108,6 +108,7 @@ def guess_format(path: str | Path) -> DataFormat | TextFormat:
         DataError: the file is empty or its format cannot be told.
     """
     path = Path(path)
+    _check_text(path)
     lines = first_lines(path, 2)
     if not lines:
         raise DataError("empty file: no interactions", Location(str(path)))
@@ -140,6 +141,23 @@ def guess_format(path: str | Path) -> DataFormat | TextFormat:
         "Format)",
         Location(str(path)),
     )
+
+
+def _check_text(path: Path) -> None:
+    """DataError unless the first line is text (UTF-8 without NUL bytes); the line is not
+    shown, it may be anything."""
+    with path.open("rb") as handle:
+        line = handle.readline(1 << 16)
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        line = b"\x00"
+    if b"\x00" in line:
+        raise DataError(
+            "not a text file of interactions (line 1 has a NUL byte or bytes that are not "
+            "UTF-8): give a delimited or DSSTNE text file",
+            Location(str(path), 1),
+        )
 
 
 def first_lines(path: Path, count: int) -> list[str]:

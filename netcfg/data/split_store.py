@@ -21,12 +21,13 @@ _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def is_split(path: str | Path) -> bool:
-    """Whether ``path`` is a split directory."""
+    """Whether ``path`` is a split directory (its ``meta.json`` names the split format)."""
     meta = Path(path) / "meta.json"
     try:
-        return meta.is_file() and json.loads(meta.read_text()).get("format") == SPLIT_FORMAT
+        found = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else None
     except (OSError, ValueError):
         return False
+    return isinstance(found, dict) and found.get("format") == SPLIT_FORMAT
 
 
 def save_split(split: SplitSet, folder: str | Path, *, orientation: str = "user") -> dict:

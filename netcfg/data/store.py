@@ -98,8 +98,9 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
 
 
 def check_replaceable(folder: str | Path, kinds: tuple[str, ...], option: str = "-o") -> None:
-    """Refuse to write over ``folder`` unless it is absent, empty, or a netcfg folder whose
-    ``meta.json`` names one of ``kinds`` (saving replaces the whole folder).
+    """Refuse to write over ``folder`` unless it is absent, empty, a netcfg folder whose
+    ``meta.json`` names one of ``kinds``, or holds only a dataset's own files (a damaged
+    dataset is replaced): saving replaces the whole folder.
 
     Raises:
         DataError: ``folder`` is a file, or a folder of something else.
@@ -117,7 +118,8 @@ def check_replaceable(folder: str | Path, kinds: tuple[str, ...], option: str = 
         kind = json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("format")
     except (OSError, ValueError, AttributeError):
         kind = None
-    if kind not in kinds:
+    own = {"meta.json", "rows.txt", "columns.txt", *(f"{name}.bin" for name in _ARRAYS)}
+    if kind not in kinds and not {p.name for p in folder.iterdir()} <= own:
         raise DataError(
             f"{option}: the folder exists and is not a {' or '.join(kinds)} directory; "
             "writing would replace everything in it: give a new folder name",

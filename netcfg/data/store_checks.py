@@ -25,8 +25,8 @@ __all__ = ["ARRAYS", "VERSION", "check_arrays", "check_checksum", "check_meta", 
 VERSION = 1
 ARRAYS = {"indptr": "<i8", "indices": "<i4", "values": "<f4", "times": "<i8"}
 """The arrays of a dataset directory and their dtypes, in checksum order."""
-CHUNK = 1 << 20
-"""Entries checked at once."""
+CHUNK = 1 << 18
+"""Entries checked at once (the temporary memory is a few times this, whatever the size)."""
 _REDO = "the dataset directory is damaged: import or generate it again"
 
 
@@ -163,7 +163,12 @@ def check_arrays(arrays: dict[str, np.ndarray | None], shape: list[int], folder:
         falls = np.flatnonzero(chunk[1:] < chunk[:-1])
         if len(falls):
             row = start + int(falls[0])
-            raise _bad(folder, "indptr", f"decreases after row {row} (entry {row + 1})")
+            raise _bad(
+                folder,
+                "indptr",
+                f"entry {row + 1} ({int(indptr[row + 1])}) is below entry {row} "
+                f"({int(indptr[row])}): row {row} would end before it starts",
+            )
     for start in range(0, nnz, CHUNK):
         chunk = np.asarray(indices[start : start + CHUNK])
         outside = np.flatnonzero((chunk < 0) | (chunk >= shape[1]))
@@ -194,11 +199,12 @@ def check_checksum(meta: dict, files: dict[str, tuple[Path, int]], folder: Path)
     if not isinstance(stated, str) or not stated.startswith("sha256:"):
         raise DataError(f"no sha256 checksum; {_REDO}", Location(str(folder / "meta.json")))
     digest = hashlib.sha256()
+    block = bytearray(1 << 20)
     paths = [files[name][0] for name in ARRAYS if name in files]
     for path in [*paths, folder / "rows.txt", folder / "columns.txt"]:
         with path.open("rb") as handle:
-            while block := handle.read(1 << 22):
-                digest.update(block)
+            while size := handle.readinto(block):
+                digest.update(memoryview(block)[:size])
     if "sha256:" + digest.hexdigest() != stated:
         raise DataError(
             "the files do not match the checksum in meta.json (changed or damaged since they "

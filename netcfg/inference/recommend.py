@@ -51,6 +51,32 @@ class Recommendations:
     item_ids: IdIndex
     report: dict = field(default_factory=dict)
 
+    def warnings(self) -> list[str]:
+        """What the lists had to leave out (ignored input, users without a list), in words."""
+        report, lines = self.report, []
+        if report.get("unknown_item_interactions"):
+            lines.append(
+                f"ignored {report['unknown_item_interactions']:,} input interactions with "
+                f"{report['unknown_items']:,} items the model does not know"
+            )
+        if report.get("new_users"):
+            lines.append(
+                f"ignored {report['new_user_interactions']:,} input interactions of "
+                f"{report['new_users']:,} users the model does not know: an item-based model "
+                "recommends only for the users it was trained on"
+            )
+        if report.get("users_without_known_items"):
+            lines.append(
+                f"{report['users_without_known_items']:,} users have input interactions only "
+                "with items the model does not know; they get no recommendations"
+            )
+        if report.get("unknown_users"):
+            lines.append(
+                f"{report['unknown_users']:,} requested users have no input interactions the "
+                "model can use; they get no recommendations"
+            )
+        return lines
+
     def lists(self) -> Iterator[tuple[object, list[tuple[object, float]]]]:
         """(user id, [(item id, score), ...]) in rank order."""
         ids = self.item_ids.ids
@@ -133,20 +159,21 @@ def recommend(
     filters = filters or ItemFilter()
     rows_ids, columns_ids = model.ids[dataset]
     item_ids = columns_ids if orientation == "user" else rows_ids
-    aligned = align_columns(interactions, item_ids)
-    matrix = aligned.matrix
-    report = {
-        "dropped_interactions": aligned.dropped_entries,
-        "unknown_items": aligned.unknown_ids,
-        "unknown_item_interactions": aligned.dropped_entries,
-    }
+    report = {}
     if orientation == "item":  # users are the model's columns: new users cannot be scored
-        by_users = align_columns(matrix.transpose(), columns_ids)
-        report["dropped_interactions"] += by_users.dropped_entries
+        by_users = align_columns(interactions.transpose(), columns_ids)
         report["new_users"] = by_users.unknown_ids
         report["new_user_interactions"] = by_users.dropped_entries
-        item_rows = _complete_rows(by_users.matrix, rows_ids)
-        matrix = item_rows.transpose()  # rows: the model's users
+        aligned = align_columns(by_users.matrix.transpose(), item_ids)
+        item_rows = aligned.matrix.transpose()  # the model's items x the model's users
+    else:
+        aligned = align_columns(interactions, item_ids)
+    matrix = aligned.matrix  # user rows (the model's users, for an item-based model)
+    report["unknown_items"] = aligned.unknown_ids
+    report["unknown_item_interactions"] = aligned.dropped_entries
+    report["dropped_interactions"] = aligned.dropped_entries + report.get(
+        "new_user_interactions", 0
+    )
     selected = _select(matrix, users, report, orientation)
     if users is None:
         report["users_without_known_items"] = _users_without_known_items(interactions, matrix)
@@ -156,11 +183,6 @@ def recommend(
     args = (model, dataset, output, k, selected, seen, per_user, banned, batch_size, progress)
     found = _by_users(matrix, *args) if orientation == "user" else _by_items(item_rows, *args)
     return Recommendations(matrix.rows.ids[selected], *found, item_ids, report)
-
-
-def _complete_rows(matrix: Interactions, rows: IdIndex) -> Interactions:
-    """``matrix`` re-indexed to the model's rows (items missing from the input are empty)."""
-    return align_columns(matrix.transpose(), rows).matrix.transpose()
 
 
 def _select(matrix: Interactions, users: list | None, report: dict, orientation: str) -> np.ndarray:

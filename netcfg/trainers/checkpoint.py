@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -20,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from netcfg.data.store import atomic_folder
-from netcfg.errors import NetcfgError
+from netcfg.errors import ModelError, NetcfgError
 
 __all__ = [
     "LoopState",
@@ -127,10 +128,39 @@ def load_checkpoint(
 
     Raises:
         NetcfgError: no checkpoint in ``folder``.
+        ModelError: a damaged checkpoint file (named; torch's own advice is not passed on).
     """
     if not (folder / "state.json").is_file():
         raise NetcfgError(f"{folder}: no checkpoint to resume from")
-    load_weights(network, folder / WEIGHTS)
-    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
-    torch.set_rng_state(torch.load(folder / "rng.pt", weights_only=True)["torch"])
-    return LoopState(**json.loads((folder / "state.json").read_text()))
+
+    def damaged(path: Path) -> ModelError:
+        return ModelError(
+            f"{path}: damaged checkpoint; delete {folder} to restart the run from its "
+            "beginning with --resume, or train into another --out"
+        )
+
+    try:
+        load_weights(network, folder / WEIGHTS)
+    except (NetcfgError, SafetensorError, OSError, ValueError) as err:
+        raise damaged(folder / WEIGHTS) from err
+    for name in ("optimizer.pt", "rng.pt"):
+        try:
+            saved = torch.load(folder / name, weights_only=True)
+            if name == "optimizer.pt":
+                optimizer.load_state_dict(saved)
+            else:
+                torch.set_rng_state(saved["torch"])
+        except (
+            pickle.UnpicklingError,
+            RuntimeError,
+            EOFError,
+            ValueError,
+            KeyError,
+            TypeError,
+            OSError,
+        ) as err:
+            raise damaged(folder / name) from err
+    try:
+        return LoopState(**json.loads((folder / "state.json").read_text(encoding="utf-8")))
+    except (ValueError, TypeError, UnicodeDecodeError) as err:
+        raise damaged(folder / "state.json") from err

@@ -207,3 +207,31 @@ def test_a_full_disk_while_checkpointing_exits_1_naming_the_path(
     assert err.endswith(
         f"{tmp_path / 'again' / 'checkpoint'}: cannot write: No space left on device\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("state.json", b"{not json"),
+        ("state.json", b'{"epoch": 1, "bogus": 2}'),
+        ("optimizer.pt", b"garbage"),
+        ("rng.pt", b""),
+        ("weights.safetensors", b"\x00\x01"),
+    ],
+)
+def test_a_damaged_checkpoint_is_named_without_torch_advice(tiny, tmp_path, capsys, name, damage):
+    """--resume on a damaged checkpoint exits 2 naming the file, never relaying torch's
+    advice to load with weights_only=False."""
+    from netcfg.cli import main
+
+    config = tmp_path / "m.json"
+    config.write_text(json.dumps(tiny))
+    out = tmp_path / "run"
+    assert main(["train", str(config), "--out", str(out), "--set", "Training.Epochs=1"]) == 0
+    (out / "checkpoint" / name).write_bytes(damage)
+    capsys.readouterr()
+    code = main(["train", str(config), "--out", str(out), "--resume", "--set", "Training.Epochs=2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{out / 'checkpoint' / name}: damaged checkpoint" in err
+    assert "weights_only" not in err and "internal error" not in err
