@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from typing import Any
 from netcfg.errors import ModelError, NetcfgError
 from netcfg.inference.models import resolve_model, user_zoo_dir
 from netcfg.trainers.lock import exclusive
-from netcfg.zoo import ZOO_PREFIX
+from netcfg.zoo import ZOO_NAME, ZOO_PREFIX
 
 __all__ = [
     "TrainedModel",
@@ -33,7 +32,7 @@ __all__ = [
     "trained_models",
 ]
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_NAME = ZOO_NAME  # the rule every zoo:NAME lookup applies
 _HELD: set[Path] = set()
 """The reservations this process holds (``reserve_model_name`` is re-entrant)."""
 
