@@ -1,18 +1,20 @@
 """Read JSON text into located trees: `json` checks the syntax, a scanner records lines.
 
 The scanner keeps its own stack (no recursion) and reads the text once, token by token,
-so a file costs time linear in its size. Nesting past `MAX_DEPTH` stops with the place
-it happens, even where `json` itself gives up first (its recursion limit).
+so a file costs time linear in its size. More than `MAX_VALUES` values (keys count too)
+are counted first, by the regex engine; nesting past `MAX_DEPTH` stops with the place it
+happens, even where `json` itself gives up first (its recursion limit).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import re
 from typing import Any
 
-from netcfg.config.limits import MAX_DEPTH, depth_message, too_deep
+from netcfg.config.limits import MAX_DEPTH, MAX_VALUES, depth_message, too_deep, values_message
 from netcfg.config.tree import LocDict, LocList
 from netcfg.errors import Issue, Location
 
@@ -24,6 +26,10 @@ def parse_json(text: str, source: str, issues: list[Issue]) -> Any:
 
     Duplicate keys are appended to ``issues`` too (the last value is kept).
     """
+    beyond = _past_values(text)  # before json builds them all
+    if beyond is not None:
+        issues.append(Issue((), values_message(), _exact(text, source, beyond)))
+        return None
     try:
         json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
@@ -36,14 +42,15 @@ def parse_json(text: str, source: str, issues: list[Issue]) -> Any:
         where = _exact(text, source, offset) if offset is not None else Location(source)
         issues.append(Issue((), depth_message(), where))
         return None
-    except ValueError as err:
+    except ValueError as err:  # NaN, Infinity, or an integer of too many digits for int()
         name = str(err)
         found = next((m for m in _CONSTANT.finditer(text) if m.group(1) == name), None)
-        if found is None:
-            issues.append(Issue((), f"invalid JSON: {err}", Location(source)))
-        else:
+        if found is not None:
             message = f"invalid JSON: {name} is not valid JSON (write a finite number)"
-            issues.append(Issue((), message, _exact(text, source, found.start())))
+        else:
+            found, message = _LONG_NUMBER.search(text), f"invalid JSON: {err}"
+        where = _exact(text, source, found.start()) if found else Location(source)
+        issues.append(Issue((), message, where))
         return None
     try:
         return _Scanner(text, source, issues).document()
@@ -52,11 +59,27 @@ def parse_json(text: str, source: str, issues: list[Issue]) -> Any:
         return None
 
 
+_VALUE_START = re.compile(r'"(?:[^"\\]|\\.)*"|[{\[]|-?[0-9][-+.0-9eE]*|true|false|null')
+
+
+def _past_values(text: str) -> int | None:
+    """The offset of value (or key) number `MAX_VALUES` + 1, or None when there are fewer.
+
+    Counted by the regex engine, a tenth of the scanner's time per value, and only when
+    the separators allow that many (a comma or a colon precedes all but a few of them).
+    """
+    if text.count(",") + 2 * text.count(":") + text.count("[") < MAX_VALUES:
+        return None
+    beyond = next(itertools.islice(_VALUE_START.finditer(text), MAX_VALUES, None), None)
+    return beyond.start() if beyond is not None else None
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
 _CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"?|(-?Infinity|NaN)')
+_LONG_NUMBER = re.compile(r"\d{4000,}")  # near int()'s limit of digits
 
 
 def _exact(text: str, source: str, offset: int) -> Location:
@@ -74,8 +97,8 @@ class _TooDeep(Exception):
         self.offset = offset
 
 
-_TOKEN = re.compile(
-    r"[ \t\n\r]*(?:([{\[])|([}\]])|(\")|[,:]|(true|false|null)"
+_TOKEN = re.compile(  # separators are skipped: json.loads has checked them
+    r"[ \t\n\r,:]*(?:([{\[])|([}\]])|(\")|(true|false|null)"
     r"|(-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?))"
 )
 _OPEN, _CLOSE, _STRING, _LITERAL, _NUMBER = 1, 2, 3, 4, 5
@@ -152,11 +175,9 @@ class _Scanner:
                     continue
             elif kind == _LITERAL:
                 value, loc = _LITERALS[match.group(_LITERAL)], self.loc(start)
-            elif kind == _NUMBER:
+            else:
                 number, loc = match.group(_NUMBER), self.loc(start)
                 value = float(number) if match.group(6, 7) != (None, None) else int(number)
-            else:  # a comma or a colon
-                continue
             if top is None:
                 return value
             self._attach(top, value, loc)

@@ -10,6 +10,7 @@ collected; the offending keys are left out so that validation reports the rest.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from netcfg.config.navigate import Slot, slot_of
@@ -55,26 +56,30 @@ def canonicalize(
     return node
 
 
+@functools.cache
+def _tables(models: tuple) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """For spec classes: spelling -> key, rejected spelling -> message, and the keys."""
+    table: dict[str, str] = {}
+    rejected: dict[str, str] = {}
+    for cls in models:
+        table.update(key_table(cls))
+        rejected.update(cls.rejected_keys)
+    return table, rejected, list(dict.fromkeys(table.values()))
+
+
 def applicable_models(node: LocDict, slot: Any) -> tuple:
     """The spec classes that apply to ``node``: its union member when the tag says which."""
     if slot.union is None:
         return slot.models
-    table: dict[str, str] = {}
-    for cls in slot.models:
-        table.update(key_table(cls))
+    table = _tables(slot.models)[0]
     rough = {table[k.lower()]: v for k, v in node.items() if k.lower() in table}
     member = slot.union.members.get(slot.union.tag_of(rough) or "")
     return (member,) if member is not None else slot.models
 
 
 def _mapping(node: LocDict, slot: Any, path: tuple[str | int, ...], issues: list[Issue]) -> LocDict:
-    table: dict[str, str] = {}
-    rejected: dict[str, str] = {}
     members = applicable_models(node, slot)
-    for cls in members:
-        table.update(key_table(cls))
-        rejected.update(cls.rejected_keys)
-    names = list(dict.fromkeys(table.values()))
+    table, rejected, names = _tables(members)
     out = LocDict(loc=node.loc)
     spelled: dict[str, str] = {}
     for key, value in node.items():

@@ -17,12 +17,14 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_LAYERS",
+    "MAX_VALUES",
     "alias_message",
     "collector_paused",
     "depth_message",
     "file_size_message",
     "layers_message",
     "too_deep",
+    "values_message",
 ]
 
 MAX_FILE_BYTES = 10_000_000
@@ -36,6 +38,10 @@ MAX_ALIAS_VALUES = 100_000
 
 MAX_LAYERS = 100_000
 """Most layers in one network."""
+
+MAX_VALUES = 2_000_000
+"""Most values in one file, keys included (objects, lists, keys, strings, numbers...):
+enough for `MAX_LAYERS` layers of several keys each; reading this many takes seconds."""
 
 _BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')  # an unclosed string ends the text
 
@@ -66,6 +72,11 @@ def alias_message() -> str:
         f"the YAML expands to more than {MAX_ALIAS_VALUES:,} values through its aliases "
         "(&anchor/*alias); write the repeated parts out or use fewer aliases"
     )
+
+
+def values_message() -> str:
+    """The message for a file of more than `MAX_VALUES` values."""
+    return f"the config holds more than the limit of {MAX_VALUES:,} values"
 
 
 def file_size_message(size: int) -> str:

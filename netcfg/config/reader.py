@@ -14,9 +14,9 @@ from typing import Any
 import yaml
 
 from netcfg.config.json_reader import parse_json
-from netcfg.config.limits import MAX_FILE_BYTES, file_size_message
+from netcfg.config.limits import MAX_FILE_BYTES, collector_paused, file_size_message
 from netcfg.config.tree import LocDict
-from netcfg.config.yaml_reader import YamlLimitError, YamlLoader, located_yaml
+from netcfg.config.yaml_reader import PureYamlLoader, YamlLimitError, YamlLoader, located_yaml
 from netcfg.errors import ConfigError, Issue, Location
 from netcfg.zoo import is_zoo_name, zoo_entry
 
@@ -84,7 +84,9 @@ def parse_config_text(text: str, source: str, fmt: str) -> LocDict:
     if not text.strip():
         raise ConfigError([Issue((), "empty config file", Location(source))])
     issues: list[Issue] = []
-    tree = parse_json(text, source, issues) if fmt == "json" else _parse_yaml(text, source, issues)
+    with collector_paused():
+        parse = parse_json if fmt == "json" else _parse_yaml
+        tree = parse(text, source, issues)
     if tree is None and not issues:
         issues.append(Issue((), "empty config file", Location(source)))
     elif not issues and not isinstance(tree, LocDict):
@@ -109,22 +111,44 @@ _YAML_HINTS = (
 """PyYAML's wording of a problem -> what the user most likely has to fix."""
 
 
+_RETRY_BYTES = 256_000
+"""A YAML file up to this size whose syntax libyaml rejects is parsed again by PyYAML, for
+its wording of the problem (and the hints above); a larger one keeps libyaml's."""
+
+
 def _parse_yaml(text: str, source: str, issues: list[Issue]) -> Any:
-    loader = YamlLoader(text)
+    try:
+        return _yaml_tree(YamlLoader, text, source, issues)
+    except (yaml.scanner.ScannerError, yaml.parser.ParserError):
+        if YamlLoader is not PureYamlLoader and len(text) <= _RETRY_BYTES:
+            try:
+                return _yaml_tree(PureYamlLoader, text, source, issues)
+            except yaml.YAMLError as again:
+                err = again
+        _yaml_issue(err, source, issues)
+    except yaml.YAMLError as err:
+        _yaml_issue(err, source, issues)
+    return None
+
+
+def _yaml_tree(loader_class: type, text: str, source: str, issues: list[Issue]) -> Any:
+    loader = loader_class(text)
     try:
         root = loader.get_single_node()
         return None if root is None else located_yaml(loader, root, source, issues)
-    except YamlLimitError as err:
-        mark = err.mark
-        issues.append(Issue((), err.message, Location(source, mark.line + 1, mark.column + 1)))
-    except yaml.MarkedYAMLError as err:
+    finally:
+        loader.dispose()
+
+
+def _yaml_issue(err: yaml.YAMLError, source: str, issues: list[Issue]) -> None:
+    if isinstance(err, YamlLimitError):
+        where = Location(source, err.mark.line + 1, err.mark.column + 1)
+        issues.append(Issue((), err.message, where))
+    elif isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
         problem = err.problem or err.context or "syntax error"
         hint = next((h for clue, h in _YAML_HINTS if clue in problem), "")
         issues.append(Issue((), f"invalid YAML: {problem}{hint}", where))
-    except yaml.YAMLError as err:
+    else:
         issues.append(Issue((), f"invalid YAML: {err}", Location(source)))
-    finally:
-        loader.dispose()
-    return None

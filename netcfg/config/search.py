@@ -3,7 +3,8 @@
 Each key is a ``--set`` path; each of its values a study may try (Low and High of a range,
 every choice) is set into a copy of the config by the ``--set`` code itself and validated
 with the cross-field checks, so a range outside a field's bounds, a choice of the wrong
-type or a value that breaks another key is reported at the Search key's line. Keys come
+type or a value that breaks another key is reported at the Search key's line (up to
+`CHECKED_LAYERS` layers' worth of values; a trial checks its own values anyway). Keys come
 out canonical (``layers.1.n`` -> ``Layers.Hidden.N``), ready to name Optuna parameters and
 to be given back as ``--set PATH=VALUE``. An ensemble searches its member weights only.
 
@@ -35,6 +36,14 @@ __all__ = ["check_search", "pop_search", "replace_search"]
 
 Checker = Callable[[LocDict], list[Issue]]
 """Validates a whole config tree; returns its problems (paths, messages)."""
+
+CHECKED_LAYERS = 100_000
+"""Each value checked validates the whole network once: values beyond this many layers'
+worth (in Search order) are left for the trials that use them, so that a large network
+with many choices validates in seconds, not hours."""
+
+MIN_CHECKED = 20
+"""Values always checked, however large the network."""
 
 _ENSEMBLE_ONLY = (
     "an ensemble's search covers member weights (Members.<index or name>.Weight); a "
@@ -108,6 +117,10 @@ def check_search(
     issues: list[Issue] = []
     space: dict[str, Any] = {}
     written: dict[str, str] = {}
+    layers = tree.get("Layers")
+    budget = max(
+        MIN_CHECKED, CHECKED_LAYERS // max(len(layers) if isinstance(layers, list) else 1, 1)
+    )
     for key in search:
         where = search.key_locs.get(key) or search.loc or Location("Search")
         param = _parse(section, key, issues)
@@ -124,8 +137,10 @@ def check_search(
         if param is None:
             continue
         space[canonical] = param
-        if checker is not None:
-            problems = _value_problems(tree, segments, param, root, checker, where)
+        if checker is not None and budget > 0:
+            values = param.check_values()[:budget]
+            budget -= len(values)
+            problems = _value_problems(tree, segments, values, root, checker, where)
             issues += [Issue(("Search", key), m, where) for m in dict.fromkeys(problems)]
     return space, issues
 
@@ -212,14 +227,14 @@ def _dotted(tree: LocDict, path: Sequence[str | int]) -> str:
 def _value_problems(
     tree: LocDict,
     segments: list[str],
-    param: Any,
+    values: Sequence[tuple[str, Any]],
     root: type[SpecBase],
     checker: Checker,
     where: Location,
 ) -> list[str]:
-    """What goes wrong with each value the parameter may take, one message each."""
+    """What goes wrong with each value (labelled) the parameter may take, one message each."""
     messages = []
-    for label, value in param.check_values():
+    for label, value in values:
         trial = copy.deepcopy(tree)
         path, _ = apply_override(trial, segments, located(value, where), root, where)
         problems = checker(trial)

@@ -11,6 +11,7 @@ from netcfg.layers.common import LayerKind, SharedWeightSpec
 from netcfg.networks.graph import find_cycle
 from netcfg.networks.losses.error_function import ErrorFunctionKind
 from netcfg.networks.losses.pairing import pairing_problem
+from netcfg.networks.sizes import size_issues
 from netcfg.networks.spec import ModelSpec
 from netcfg.spec_base import close_match, did_you_mean
 from netcfg.trainers.metric_names import parse_metric
@@ -44,6 +45,7 @@ def check_model(spec: ModelSpec) -> list[Issue]:
         *_losses(spec),
         *_data(spec),
         *_training(spec),
+        *size_issues(spec),
     ]
 
 
@@ -79,10 +81,24 @@ def _duplicated(spec: ModelSpec) -> set[str]:
     return {name for name, count in counts.items() if count > 1}
 
 
+_HINTED = 20
+"""Problems of one kind that get a close-match hint (each costs a pass over the names)."""
+
+_LISTED = 20
+"""Most names a message lists."""
+
+
+def _listing(names: list[str]) -> str:
+    if len(names) <= _LISTED:
+        return ", ".join(names)
+    return ", ".join(names[:_LISTED]) + f", ... ({len(names) - _LISTED:,} more)"
+
+
 def _references(spec: ModelSpec) -> Iterator[Issue]:
     names = list(dict.fromkeys(layer.Name for layer in spec.Layers))
     known = set(names)
     duplicated = _duplicated(spec)  # their references are ambiguous; the names are reported
+    hints = _HINTED
     for index, layer in enumerate(spec.Layers):
         if layer.Name in duplicated:
             continue
@@ -93,7 +109,9 @@ def _references(spec: ModelSpec) -> Iterator[Issue]:
                         ("Layers", index, key), f"layer '{layer.Name}' cannot name itself in {key}"
                     )
                 elif ref not in known:
-                    hint = did_you_mean(ref, names) or "; layers are " + ", ".join(names)
+                    hints -= 1
+                    hint = did_you_mean(ref, names) if hints >= 0 else ""
+                    hint = hint or "; layers are " + _listing(names)
                     yield Issue(
                         ("Layers", index, key),
                         f"layer '{layer.Name}': {key} '{ref}' is not a layer{hint}",
@@ -114,7 +132,8 @@ def _cycles(spec: ModelSpec) -> Iterator[Issue]:
         key = next(
             (k for k in ("Source", "Skip") if cycle[1] in getattr(layer, k, ())), "SharedWeights"
         )
-        yield Issue(("Layers", index, key), "layers form a cycle: " + " -> ".join(cycle))
+        shown = cycle if len(cycle) <= _LISTED else [*cycle[:10], "...", *cycle[-10:]]
+        yield Issue(("Layers", index, key), "layers form a cycle: " + " -> ".join(shown))
 
 
 def _shared_weights(spec: ModelSpec) -> Iterator[Issue]:
@@ -199,10 +218,11 @@ def _data(spec: ModelSpec) -> Iterator[Issue]:
     datasets = list(
         dict.fromkeys(layer.DataSet for layer in spec.Layers if getattr(layer, "DataSet", None))
     )
+    used = set(datasets)
     unbound = [name for name in datasets if name not in spec.Data]
-    unused = [name for name in spec.Data if name not in datasets]
+    unused = [name for name in spec.Data if name not in used]
     typos = {}  # unused Data entry -> the unbound DataSet it most likely means
-    for name in unused:
+    for name in unused[:_HINTED]:
         match = close_match(name, unbound)
         if match is not None and match not in typos.values():
             typos[name] = match
@@ -210,14 +230,15 @@ def _data(spec: ModelSpec) -> Iterator[Issue]:
         if name in typos:
             message = f"'{name}' is not the DataSet of any layer; did you mean '{typos[name]}'?"
         else:
-            message = f"'{name}' is not the DataSet of any layer; DataSets are " + ", ".join(
+            message = f"'{name}' is not the DataSet of any layer; DataSets are " + _listing(
                 datasets
             )
         yield Issue(("Data", name), message)
-    bound = ", ".join(spec.Data)
+    bound = _listing(list(spec.Data))
+    unbound_set, meant = set(unbound), set(typos.values())
     for index, layer in enumerate(spec.Layers):
         name = getattr(layer, "DataSet", None)
-        if name in unbound and name not in typos.values():
+        if name in unbound_set and name not in meant:
             yield Issue(
                 ("Layers", index, "DataSet"),
                 f"layer '{layer.Name}': DataSet "

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from torch import nn
 
+from netcfg.config.limits import collector_paused
 from netcfg.errors import CompileError, Issue
 from netcfg.layers import SharedProjection, get_builder, spec_tag
 from netcfg.layers.common import LayerKind, LayerType, width_dims
@@ -23,6 +24,7 @@ from netcfg.networks.checks import layer_dependencies, shared_source
 from netcfg.networks.graph import topological_order
 from netcfg.networks.losses import SparsenessPenalty, create_loss
 from netcfg.networks.network import Network
+from netcfg.networks.sizes import size_problem
 from netcfg.networks.spec import ModelSpec
 
 __all__ = ["Widths", "compile_network", "resolve_widths"]
@@ -100,12 +102,18 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
         A plain torch `Network`.
 
     Raises:
-        CompileError: unknown widths, shapes that do not fit, unsupported layers.
+        CompileError: unknown widths, shapes that do not fit, unsupported layers, a layer
+            or weight matrix too big (`netcfg.networks.sizes`), found before allocating.
 
     Example:
         >>> with torch.device("meta"):
         ...     net = compile_network(spec, widths={"gl_input": 1682, "gl_output": 1682})
     """
+    with collector_paused():
+        return _compile(spec, widths)
+
+
+def _compile(spec: ModelSpec, widths: Widths | None) -> Network:
     dims, issues = resolve_widths(spec, widths)
     order = topological_order({layer.Name: layer_dependencies(layer) for layer in spec.Layers})
     index_of = {layer.Name: index for index, layer in enumerate(spec.Layers)}
@@ -118,13 +126,15 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
         if not ready or (needs_dims and dims[name] is None):
             continue
         try:
+            sources = [built[s].shape for s in getattr(layer, "Source", ())]
+            _check_size(layer, dims[name], sources, path)
             ctx = BuildContext(
                 path=path,
                 model=spec,
-                sources=[built[s].shape for s in getattr(layer, "Source", ())],
+                sources=sources,
                 skips=[built[s].shape for s in getattr(layer, "Skip", ())],
                 dims=dims[name],
-                shared=_shared(layer, built, spec, path, dims[name]),
+                shared=_shared(layer, built, spec, index_of, path, dims[name]),
             )
             built[name] = get_builder(spec_tag(layer))(layer, ctx)
         except CompileError as err:
@@ -138,17 +148,40 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
     return network
 
 
+def _check_size(layer, dims: tuple[int, ...] | None, sources: list, path: tuple) -> None:
+    """Stop before allocating a layer wider than 2**31 units or a weight matrix of more
+    than 2**31 values (`netcfg.networks.sizes`); shared weights are the owner's."""
+    if dims is None:
+        return
+    weighted = spec_tag(layer) == "FullyConnected"
+    shared = {shared_source(layer, share) for share in getattr(layer, "SharedWeights", ())}
+    owned = {
+        name: shape.size
+        for name, shape in zip(getattr(layer, "Source", ()), sources, strict=True)
+        if name not in shared
+    }
+    problem = size_problem(layer.Name, dims, owned, weighted)
+    if problem:
+        raise CompileError([Issue((*path, "N"), problem)])
+
+
 def _forced_sparse_outputs(
     spec: ModelSpec, network: Network, built: Mapping[str, Built]
 ) -> list[Issue]:
     """Problems of Output layers whose ``Compute`` is ``Sparse`` but cannot be sampled."""
     issues = []
+    by_name = {layer.Name: layer for layer in spec.Layers}
+    readers: dict[str, str] = {}  # layer -> the first layer reading it (Source, then Skip)
+    for key in ("Source", "Skip"):
+        for other in spec.Layers:
+            for name in getattr(other, key, ()):
+                readers.setdefault(name, other.Name)
     for index, layer in enumerate(spec.Layers):
         if getattr(layer, "Compute", None) is not ComputeMode.Sparse:
             continue
         if layer.Kind is not LayerKind.Output:
             continue
-        why = _why_not_sampled(spec, network, built, layer)
+        why = _why_not_sampled(spec, network, built, layer, by_name, readers.get(layer.Name))
         if why:
             issues.append(
                 Issue(
@@ -159,7 +192,14 @@ def _forced_sparse_outputs(
     return issues
 
 
-def _why_not_sampled(spec: ModelSpec, network: Network, built: Mapping[str, Built], layer) -> str:
+def _why_not_sampled(
+    spec: ModelSpec,
+    network: Network,
+    built: Mapping[str, Built],
+    layer,
+    by_name: Mapping[str, object],
+    reader: str | None,
+) -> str:
     module = network.layers[layer.Name]
     if not hasattr(module, "sample"):
         return f"a {layer.Type.value} layer is always computed whole"
@@ -169,14 +209,12 @@ def _why_not_sampled(spec: ModelSpec, network: Network, built: Mapping[str, Buil
             "MaskedMSE, and L1, L2, L2Hinge, Hinge or Sigmoid cross entropies on a DataSet "
             "with SparseIgnoreZero, read just the stored targets"
         )
-    readers = [other.Name for other in spec.Layers if layer.Name in getattr(other, "Source", ())]
-    readers += [other.Name for other in spec.Layers if layer.Name in getattr(other, "Skip", ())]
-    if readers:
-        return f"layer '{readers[0]}' reads all of its outputs"
+    if reader is not None:
+        return f"layer '{reader}' reads all of its outputs"
     if getattr(layer, "DeltaNorm", 0):
         return "DeltaNorm clips each example's whole gradient"
     for source in layer.Source:
-        source_spec = spec.layer(source)
+        source_spec = by_name[source]
         always_dense = getattr(source_spec, "Compute", None) is ComputeMode.Dense
         if built[source].shape.sparse and not always_dense:
             return (
@@ -187,14 +225,19 @@ def _why_not_sampled(spec: ModelSpec, network: Network, built: Mapping[str, Buil
 
 
 def _shared(
-    layer, built: Mapping[str, Built], spec: ModelSpec, path: tuple, dims: tuple[int, ...] | None
+    layer,
+    built: Mapping[str, Built],
+    spec: ModelSpec,
+    index_of: Mapping[str, int],
+    path: tuple,
+    dims: tuple[int, ...] | None,
 ) -> list[nn.Module | None]:
     shares = getattr(layer, "SharedWeights", ())
     if not shares:
         return []
     slots: list[nn.Module | None] = [None] * len(layer.Source)
     for number, share in enumerate(shares):
-        owner_spec = spec.layer(share.SourceOutputLayer)
+        owner_spec = spec.Layers[index_of[share.SourceOutputLayer]]
         owner = built[owner_spec.Name].module.projections[
             owner_spec.Source.index(share.SourceInputLayer)
         ]

@@ -24,6 +24,8 @@ from netcfg.trainers.optimizer_spec import (
 )
 
 __all__ = [
+    "MAX_SEED",
+    "MAX_THREADS",
     "EarlyStoppingSpec",
     "EvaluationSpec",
     "HoldoutProtocol",
@@ -32,6 +34,13 @@ __all__ = [
     "TrainingSpec",
     "UnseenPolicy",
 ]
+
+
+MAX_SEED = 2**64 - 1
+"""The largest seed: torch.manual_seed takes 64-bit seeds (numpy any non-negative one)."""
+
+MAX_THREADS = 1024
+"""The most CPU threads a config may ask for (torch cannot take huge counts)."""
 
 
 def _canonical_metric(value: Any) -> Any:
@@ -88,7 +97,7 @@ class HoldoutSpec(SpecBase):
     Fraction: float = spec_field(
         0.1, gt=0.0, lt=1.0, description="Share of the training interactions held out."
     )
-    Seed: int = spec_field(0, ge=0, description="Seed of the hold-out.")
+    Seed: int = spec_field(0, ge=0, le=MAX_SEED, description="Seed of the hold-out.")
 
 
 _PROTOCOL_SHORTHAND = StringShorthand("Protocol")
@@ -143,7 +152,13 @@ class TrainingSpec(SpecBase):
         description="Stop when the validation metric stops improving (default: on, patience "
         "10; null: train every epoch, still keeping the best one).",
     )
-    Seed: int = spec_field(12134, ge=0, description="Random seed (default DSSTNE's 12134).")
+    Seed: int = spec_field(
+        12134,
+        ge=0,
+        le=MAX_SEED,
+        description="Random seed, 0 to 2**64 - 1, the range torch.manual_seed takes "
+        "(default DSSTNE's 12134).",
+    )
     Deterministic: bool = spec_field(
         False, description="Use deterministic algorithms only (identical runs, slower)."
     )
@@ -155,6 +170,7 @@ class TrainingSpec(SpecBase):
     Threads: int | None = spec_field(
         None,
         ge=1,
+        le=MAX_THREADS,
         description="CPU threads for torch (default: the CPUs this process may use, after "
         "its affinity and cgroup quota); the environment variable NETCFG_THREADS overrides it.",
     )
