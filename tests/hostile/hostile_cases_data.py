@@ -2,27 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from hostile_corpus import case, fail_with
-
-IMPORT = "data import r.tsv -o out"
-RATINGS = {"r.tsv": "1\t10\t4\n2\t10\t3\n2\t11\t5\n"}
-SYNTH = "data synth --users 20 --items 10 --density 0.1"
-SPLIT = "data split {train} --protocol random -o out"
-
-CONFIG = json.dumps(
-    {
-        "ErrorFunction": "MaskedMSE",
-        "Layers": [
-            {"Name": "In", "Kind": "Input", "N": "auto", "DataSet": "ratings", "Sparse": True},
-            {"Name": "H", "N": 4},
-            {"Name": "Out", "Kind": "Output", "N": "auto", "DataSet": "ratings"},
-        ],
-        "Data": {"ratings": {"Path": "/etc/passwd"}},
-        "Training": {"Epochs": 1, "Threads": 1},
-    }
-)
+from hostile_corpus import CONFIG, SPLIT, SYNTH, case, fail_with
 
 DATA_SYNTH = [
     case(

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
-from hostile_corpus import DENIED, FULL, QUOTA, READ_ONLY, case, disk_fault
-
-IMPORT = "data import r.tsv -o out"
-RATINGS = {"r.tsv": "1\t10\t4\n2\t10\t3\n2\t11\t5\n"}
-SYNTH = "data synth --users 20 --items 10 --density 0.1"
-SPLIT = "data split {train} --protocol random -o out"
-
-CONFIG = json.dumps(
-    {
-        "ErrorFunction": "MaskedMSE",
-        "Layers": [
-            {"Name": "In", "Kind": "Input", "N": "auto", "DataSet": "ratings", "Sparse": True},
-            {"Name": "H", "N": 4},
-            {"Name": "Out", "Kind": "Output", "N": "auto", "DataSet": "ratings"},
-        ],
-        "Data": {"ratings": {"Path": "/etc/passwd"}},
-        "Training": {"Epochs": 1, "Threads": 1},
-    }
+from hostile_corpus import (
+    DENIED,
+    FULL,
+    IMPORT,
+    QUOTA,
+    RATINGS,
+    READ_ONLY,
+    SPLIT,
+    case,
+    disk_fault,
 )
 
 DATA_IMPORT = [

@@ -19,6 +19,26 @@ import numpy as np
 import pytest
 from safetensors.torch import load_file, save_file
 
+# commands and files several case lists share
+IMPORT = "data import r.tsv -o out"
+RATINGS = {"r.tsv": "1\t10\t4\n2\t10\t3\n2\t11\t5\n"}
+SYNTH = "data synth --users 20 --items 10 --density 0.1"
+SPLIT = "data split {train} --protocol random -o out"
+
+CONFIG = json.dumps(
+    {
+        "ErrorFunction": "MaskedMSE",
+        "Layers": [
+            {"Name": "In", "Kind": "Input", "N": "auto", "DataSet": "ratings", "Sparse": True},
+            {"Name": "H", "N": 4},
+            {"Name": "Out", "Kind": "Output", "N": "auto", "DataSet": "ratings"},
+        ],
+        "Data": {"ratings": {"Path": "/etc/passwd"}},
+        "Training": {"Epochs": 1, "Threads": 1},
+    }
+)
+
+
 ARRAYS = ("indptr.bin", "indices.bin", "values.bin", "times.bin")
 
 Edit = Callable[[Path], None]
