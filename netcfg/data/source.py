@@ -94,9 +94,10 @@ def _base_path(source: DataSourceSpec) -> Path:
 def synthetic_dataset(spec: SyntheticSpec) -> Path:
     """The dataset directory of a synthetic dataset, generated into the cache if missing."""
     from netcfg.data.fetch import cache_dir
-    from netcfg.data.synth import synthesize
+    from netcfg.data.synth import GENERATOR_VERSION, synthesize
 
-    key = json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+    fields = {**spec.model_dump(mode="json"), "generator": GENERATOR_VERSION}
+    key = json.dumps(fields, sort_keys=True)
     folder = cache_dir() / "synthetic" / hashlib.sha256(key.encode()).hexdigest()[:16]
     if not is_dataset(folder):
         matrix = synthesize(

@@ -2,7 +2,7 @@
 
 `synthetic_model` draws the ground truth (low-rank tastes, user and item biases, a Zipf-like
 item popularity). `choose_items` then picks the items of a chunk of users: candidates drawn by
-popularity, the best of them by affinity + Gumbel noise. Randomness comes from independent
+popularity, the best of them by 3 affinity + Gumbel noise. Randomness comes from independent
 named streams spawned from the seed (`random_streams`).
 """
 
@@ -15,16 +15,23 @@ import numpy as np
 __all__ = ["SyntheticModel", "synthetic_model"]
 
 # Standard deviations of the latent model (rating scale). The affinity <U_u, V_i> has the
-# standard deviation _TASTE, comparable to the default rating noise (0.5).
+# standard deviation _TASTE, comparable to the default rating noise (0.5). Factor k carries a
+# share of its variance proportional to 1 / k, as the singular values of real rating matrices
+# decay: a few broad tastes, then finer ones.
 _TASTE = 0.8
+# How strongly the affinity drives which items a user picks (a multiple of it is added to
+# Gumbel noise), and how much the appeal that made a user pick an item predicts the rating
+# given after the experience (the correlation of the two affinities).
+_CHOICE_TASTE = 3.0
+_EXPERIENCE_CORRELATION = 0.5
 _USER_BIAS = 0.45
 _ITEM_BIAS = 0.4
 _ITEM_BIAS_POPULARITY = 0.1  # popular items are rated a little higher
 # Item choice: a user's popularity-weighted candidates are packed with the user into int64
-# sort keys, and the n best by affinity + Gumbel noise are kept.
+# sort keys, and the n best by 3 affinity + Gumbel noise are kept.
 _SAMPLE_BITS = 40  # resolution of the popularity CDF (items below 2**-40 are not sampled)
 _SCORE_BITS = 20  # resolution of the scores in the selection sort key
-_SCORE_LOW, _SCORE_HIGH = -48.0, 24.0
+_SCORE_LOW, _SCORE_HIGH = -64.0, 48.0
 _STREAMS = (
     "factors",
     "popularity",
@@ -34,6 +41,7 @@ _STREAMS = (
     "selection",
     "ratings",
     "times",
+    "experience",
 )
 
 
@@ -42,9 +50,13 @@ class SyntheticModel:
     """The latent model behind `synthesize` (the ground truth a recommender should recover).
 
     Attributes:
-        user_factors: float32 [users, rank], N(0, s^2) with ``rank * s^4 = 0.8^2``, so that
-            the affinity ``user_factors[u] @ item_factors[i]`` has a standard deviation of 0.8.
+        user_factors: float32 [users, rank]: column k is N(0, s_k^2), with ``s_k^4``
+            proportional to ``1 / k`` and summing to ``0.8^2``, so that the affinity
+            ``user_factors[u] @ item_factors[i]`` (the appeal that makes users pick items)
+            has a standard deviation of 0.8, most of it in the first factors.
         item_factors: float32 [items, rank], same distribution.
+        user_experience, item_experience: float32 [users | items, rank], independent factors
+            of the same distribution; see `experience`.
         user_bias: float32 [users], rating offset of each user (standard deviation 0.45).
         item_bias: float32 [items], rating offset of each item: N(0, 0.4^2) plus 0.1 per
             standard deviation of log-popularity above that of a typical interaction
@@ -55,6 +67,8 @@ class SyntheticModel:
 
     user_factors: np.ndarray
     item_factors: np.ndarray
+    user_experience: np.ndarray
+    item_experience: np.ndarray
     user_bias: np.ndarray
     item_bias: np.ndarray
     popularity: np.ndarray
@@ -67,11 +81,35 @@ class SyntheticModel:
             >>> model.affinity(np.array([0, 3]), np.array([7, 7])).shape
             (2,)
         """
-        users, items = np.asarray(users), np.asarray(items)
-        out = np.zeros(users.shape, dtype=np.float32)
-        for k in range(self.user_factors.shape[1]):
-            out += self.user_factors[users, k] * self.item_factors[items, k]
-        return out
+        return _dot(self.user_factors, self.item_factors, users, items)
+
+    def experience(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """How much each user liked each item once tried, the taste part of the rating.
+
+        ``r * affinity + sqrt(1 - r^2) * user_experience[u] @ item_experience[i]`` with
+        ``r = 0.5``: correlated with the appeal that made the user pick the item, but not
+        the same (users mostly pick what appeals to them, so the appeal alone would vary
+        little among a user's items). Standard deviation 0.8 over random pairs.
+
+        Example:
+            >>> model = synthetic_model(100, 50, seed=1)
+            >>> model.experience(np.array([0, 3]), np.array([7, 7])).dtype
+            dtype('float32')
+        """
+        rho = _EXPERIENCE_CORRELATION
+        own = _dot(self.user_experience, self.item_experience, users, items)
+        own *= np.float32((1.0 - rho * rho) ** 0.5)
+        own += np.float32(rho) * self.affinity(users, items)
+        return own
+
+
+def _dot(left: np.ndarray, right: np.ndarray, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """``(left[users] * right[items]).sum(1)`` in float32, one factor at a time (little memory)."""
+    users, items = np.asarray(users), np.asarray(items)
+    out = np.zeros(users.shape, dtype=np.float32)
+    for k in range(left.shape[1]):
+        out += left[users, k] * right[items, k]
+    return out
 
 
 def random_streams(seed: int) -> dict[str, np.random.Generator]:
@@ -82,7 +120,7 @@ def random_streams(seed: int) -> dict[str, np.random.Generator]:
 
     Returns:
         A generator for each of "factors", "popularity", "activity", "periods",
-        "candidates", "selection", "ratings" and "times".
+        "candidates", "selection", "ratings", "times" and "experience".
     """
     children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
     return {
@@ -126,9 +164,13 @@ def synthetic_model(
         raise ValueError(f"popularity_exponent must be >= 0, got {popularity_exponent}")
     streams = random_streams(seed)
     factors, popular = streams["factors"], streams["popularity"]
-    scale = np.float32((_TASTE * _TASTE / rank) ** 0.25)
+    share = 1.0 / np.arange(1, rank + 1)
+    scale = ((_TASTE * _TASTE * share / share.sum()) ** 0.25).astype(np.float32)
     user_factors = factors.standard_normal((users, rank), dtype=np.float32) * scale
     item_factors = factors.standard_normal((items, rank), dtype=np.float32) * scale
+    tried = streams["experience"]
+    user_experience = tried.standard_normal((users, rank), dtype=np.float32) * scale
+    item_experience = tried.standard_normal((items, rank), dtype=np.float32) * scale
     user_bias = factors.standard_normal(users, dtype=np.float32) * np.float32(_USER_BIAS)
     ranking = np.empty(items, dtype=np.int64)
     ranking[popular.permutation(items)] = np.arange(1, items + 1)
@@ -143,7 +185,15 @@ def synthetic_model(
     item_bias = (
         popular.standard_normal(items) * _ITEM_BIAS + _ITEM_BIAS_POPULARITY * standard
     ).astype(np.float32)
-    return SyntheticModel(user_factors, item_factors, user_bias, item_bias, popularity)
+    return SyntheticModel(
+        user_factors,
+        item_factors,
+        user_experience,
+        item_experience,
+        user_bias,
+        item_bias,
+        popularity,
+    )
 
 
 @dataclass(frozen=True)
@@ -210,8 +260,10 @@ def choice_context(
     )
 
 
-def choose_items(context: ChoiceContext, first: int, last: int) -> tuple[np.ndarray, ...]:
-    """The items of users ``first:last``: local user numbers, items and affinities.
+def choose_items(context: ChoiceContext, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """The items of users ``first:last``: local user numbers and items.
+
+    Each user keeps the candidates with the highest ``3 * affinity`` + Gumbel noise.
 
     Returned in CSR order (by user, then item).
     """
@@ -247,7 +299,7 @@ def choose_items(context: ChoiceContext, first: int, last: int) -> tuple[np.ndar
     del pairs
     offered = np.bincount(user, minlength=size)
     starts = np.cumsum(offered) - offered
-    # score: affinity + Gumbel noise (+ log-popularity for users who rank every item)
+    # score: 3 affinity + Gumbel noise (+ log-popularity for users who rank every item)
     affinity = np.zeros(len(item), dtype=np.float32)
     term = np.empty(len(item), dtype=np.float32)
     for k in range(model.user_factors.shape[1]):
@@ -259,7 +311,7 @@ def choose_items(context: ChoiceContext, first: int, last: int) -> tuple[np.ndar
     np.log(uniform, out=uniform)
     np.negative(uniform, out=uniform)
     np.log(uniform, out=uniform)
-    score = affinity - uniform  # + Gumbel(0, 1)
+    score = affinity * np.float32(_CHOICE_TASTE) - uniform  # + Gumbel(0, 1)
     del uniform, term
     if heavy.any():
         heavy_entries = np.repeat(heavy, offered)
@@ -282,7 +334,7 @@ def choose_items(context: ChoiceContext, first: int, last: int) -> tuple[np.ndar
     chosen = rank < np.repeat(context.counts[first:last], offered)
     keep = np.zeros(len(item), dtype=bool)
     keep[begin[chosen] + (order[chosen] & item_mask)] = True
-    return user[keep], item[keep].astype(np.int32), affinity[keep]
+    return user[keep], item[keep].astype(np.int32)
 
 
 def _sample(context: ChoiceContext, draws: np.ndarray) -> np.ndarray:

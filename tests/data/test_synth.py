@@ -128,17 +128,34 @@ def test_ratings_follow_the_latent_tastes(matrix):
     items = matrix.indices
     affinity = model.affinity(users, items)
     counts = matrix.row_counts()
-    centred = affinity - (np.bincount(users, weights=affinity) / counts)[users]
+
+    def centred(taste):
+        return taste - (np.bincount(users, weights=taste) / counts)[users]
+
     residual = matrix.values - model.user_bias[users] - model.item_bias[items]
-    assert np.corrcoef(residual, centred)[0, 1] > 0.5
+    assert np.corrcoef(residual, centred(model.experience(users, items)))[0, 1] > 0.5
+    # the appeal that chose the items says less (it varies little among a user's items)
+    assert 0.1 < np.corrcoef(residual, centred(affinity))[0, 1] < 0.5
     # a model from another seed explains nothing
-    wrong = synthetic_model(USERS, ITEMS, seed=99).affinity(users, items)
-    wrong -= (np.bincount(users, weights=wrong) / counts)[users]
-    assert abs(np.corrcoef(residual, wrong)[0, 1]) < 0.05
+    wrong = synthetic_model(USERS, ITEMS, seed=99).experience(users, items)
+    assert abs(np.corrcoef(residual, centred(wrong))[0, 1]) < 0.05
     # users choose items they like: observed pairs beat random ones
     rng = np.random.default_rng(0)
     random_pairs = model.affinity(rng.integers(0, USERS, 20000), rng.integers(0, ITEMS, 20000))
     assert affinity.mean() > random_pairs.mean() + 0.2
+
+
+def test_tastes_decay_over_factors_and_experience_correlates_with_appeal():
+    model = synthetic_model(20000, 20000, seed=6, rank=8)
+    variance = model.user_factors.var(axis=0) * model.item_factors.var(axis=0)
+    assert np.allclose(
+        variance / variance.sum(), (1 / np.arange(1, 9)) / (1 / np.arange(1, 9)).sum(), rtol=0.05
+    )
+    rng = np.random.default_rng(1)
+    users, items = rng.integers(0, 20000, 50000), rng.integers(0, 20000, 50000)
+    appeal, experience = model.affinity(users, items), model.experience(users, items)
+    assert abs(appeal.std() - 0.8) < 0.03 and abs(experience.std() - 0.8) < 0.03
+    assert abs(np.corrcoef(appeal, experience)[0, 1] - 0.5) < 0.02
 
 
 def test_timestamps_fall_in_per_user_periods(matrix):
