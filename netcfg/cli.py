@@ -22,6 +22,7 @@ from netcfg.commands import (
     predict,
     render,
     schema,
+    serve,
     train,
     tune,
     validate,
@@ -35,6 +36,7 @@ EPILOG = """examples:
   netcfg zoo list
   netcfg train zoo:quickstart --out runs/quickstart --save-as qs
   netcfg predict zoo:qs --top-k 10 --exclude-seen --out recs.tsv
+  netcfg serve zoo:qs --port 8080
   netcfg validate model.json --data ratings.tsv
   netcfg data import ratings.csv --format movielens-20m -o data/ml-20m
   netcfg render model.yaml --set Layers.Hidden.N=256
@@ -62,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (train, tune, predict, evaluate, export, validate, render, schema, data, zoo):
+    commands = (train, tune, predict, serve, evaluate, export, validate, render, schema, data, zoo)
+    for command in commands:
         command.add_parser(subparsers, [common])
     return parser
 

@@ -28,6 +28,7 @@ __all__ = [
     "environment_fault",
     "path_fault",
     "format_path",
+    "unusable_folder",
 ]
 
 
@@ -173,3 +174,21 @@ def path_fault(err: BaseException) -> str | None:
         shown = path if len(path) <= 80 else path[:77] + "..."
         return f"netcfg: {shown}: {err.strerror or err}: give a shorter path"
     return None
+
+
+def unusable_folder(err: OSError) -> str:
+    """Why a folder cannot be created where the user asked, ``err`` being what ``mkdir``
+    raised and not a fault of the machine (`environment_fault`): a file in the way, a name
+    too long. The caller names the option and the path.
+
+    Example:
+        >>> unusable_folder(FileExistsError(errno.EEXIST, "File exists", "runs"))
+        'a file of that name is in the way; give a new folder name'
+    """
+    if err.errno == errno.EEXIST:
+        return "a file of that name is in the way; give a new folder name"
+    if err.errno == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder"
+    if err.errno == errno.ENAMETOOLONG:
+        return f"{err.strerror}: give a shorter path"
+    return err.strerror or str(err)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from pathlib import Path
 
 from netcfg.data.formats import ROLES, TextFormat, guess_format, parse_format, text_format
@@ -81,7 +82,13 @@ def _columns(text: str | None) -> dict[str, int | str] | None:
             raise UsageError(
                 f"--columns expects ROLE=COLUMN with ROLE one of {', '.join(ROLES)} (got {item!r})"
             )
-        columns[role] = int(column) if column.isdigit() else column
+        if role in columns:
+            raise UsageError(f"--columns: the {role} column is given twice ({text!r})")
+        column = int(column) if column.isdigit() else column
+        taken = next((other for other, given in columns.items() if given == column), None)
+        if taken is not None:
+            raise UsageError(f"--columns: {taken} and {role} are both column {column!r}")
+        columns[role] = column
     if not {"user", "item"} <= set(columns):
         raise UsageError("--columns must map at least user and item")
     return columns
@@ -211,6 +218,8 @@ def add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip malformed lines (and report how many) instead of failing",
     )
+    # argparse takes '-inf' (and '-1e3') for an option; these are numbers here
+    parser._negative_number_matcher = _NEGATIVE_NUMBER
     parser.add_argument(
         "--value-range",
         nargs=2,
@@ -219,6 +228,11 @@ def add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("LOW", "HIGH"),
         help="values outside [LOW, HIGH] are errors (or skipped); -inf and inf are allowed",
     )
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-inf(inity)?$", re.IGNORECASE)
+"""What argparse must read as a negative number, not as an option, in the reading options
+(its own pattern knows ``-5`` and ``-.5``, not ``-inf`` or ``-1e3``)."""
 
 
 def _bound(text: str) -> float:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from netcfg.data import splits, transforms
 from netcfg.data.interactions import Interactions
 from netcfg.data.readers import read_interactions
 from netcfg.data.split_store import save_split
-from netcfg.errors import DataError
+from netcfg.errors import DataError, UsageError
 
 __all__ = ["add_parser"]
 
@@ -75,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
     """Split, save and print the counts."""
     from netcfg.commands.data import load_source
 
+    if Path(args.out).resolve() == Path(args.source).resolve():
+        raise UsageError(
+            f"-o {args.out}: is the source being split, and writing the split would replace "
+            "it; give a new folder name"
+        )
     matrix = load_source(args, args.source)
     if args.protocol == "files":
         if args.test is None:

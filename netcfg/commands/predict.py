@@ -12,7 +12,7 @@ from netcfg.data.id_files import read_id_lines
 from netcfg.errors import DataError, Location, UsageError
 from netcfg.inference.writers import check_output_file, output_file
 
-__all__ = ["add_parser", "read_filters", "training_interactions"]
+__all__ = ["add_parser", "read_filters"]
 
 EPILOG = """examples:
   netcfg predict runs/u1 --top-k 10 --exclude-seen --out recs.tsv
@@ -43,7 +43,11 @@ def _ids(values: list[str], numeric: bool) -> list:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    """A whole number >= 1 (argparse would name this function in the message of a word)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
     return value
@@ -94,19 +98,14 @@ def _filter_mode(spec: str) -> tuple[str, str]:
     return "deny", spec
 
 
-def training_interactions(model):
-    """The user-major interactions the model was trained on (its Data entry's train part)."""
-    from netcfg.data.source import open_source
-
-    (dataset,) = model.network.inputs.values()
-    train = open_source(model.spec.Data[dataset], name=dataset).train
-    return train.transpose() if train.orientation == "item" else train
-
-
 def run(args: argparse.Namespace) -> int:
     """Recommend (or score ``--pairs``), write, and report what was ignored."""
     if args.pairs is not None:
         return _run_pairs(args)
+    pairs_only = [option for option in ("strict", "no_clip") if getattr(args, option)]
+    if pairs_only:
+        options = " and ".join("--" + name.replace("_", "-") for name in pairs_only)
+        args.usage_error(f"{options}: for scoring --pairs only; top-K lists take neither")
     if args.top_k is None:
         args.usage_error("give --top-k K, or --pairs FILE")
     parse_format(args.format)
@@ -114,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.out)
     from netcfg.data.source import open_source
     from netcfg.data.spec import DataSourceSpec
-    from netcfg.inference.models import open_model
+    from netcfg.inference.models import open_model, training_interactions
     from netcfg.inference.recommend import recommend
     from netcfg.inference.writers import write_recommendations
 
@@ -233,10 +232,8 @@ def _add_pairs_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_pairs(args: argparse.Namespace) -> int:
     """Score every pair of ``--pairs`` in its order; report (or refuse) unknown ids."""
     from netcfg.data.readers import read_interactions
-    from netcfg.data.source import open_source
     from netcfg.inference.models import open_model
-    from netcfg.inference.pairs import format_scores, model_datasets, score_pairs
-    from netcfg.trainers.evaluation import value_range
+    from netcfg.inference.pairs import format_scores, pair_inputs, score_pairs
 
     given = [name for name in _TOP_K_ONLY if getattr(args, name) not in (None, False, [])]
     if given or args.output_format != "tsv":
@@ -247,12 +244,7 @@ def _run_pairs(args: argparse.Namespace) -> int:
         check_output_file(args.out)
     pairs = read_interactions(args.pairs, args.format)
     model = open_model(args.model)
-    dataset, target = model_datasets(model)
-    rows = open_source(model.spec.Data[dataset], name=dataset).train
-    target_rows = rows if target == dataset else open_source(model.spec.Data[target]).train
-    clip = None
-    if not args.no_clip and model.spec.Evaluation.ClipPredictions:
-        clip = value_range(target_rows)
+    rows, clip = pair_inputs(model, clip=not args.no_clip)
     found = score_pairs(
         model, rows, pairs.users, pairs.items, clip=clip, batch_size=args.batch_size
     )

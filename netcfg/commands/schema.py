@@ -15,6 +15,20 @@ EPILOG = """examples:
 """
 
 
+MAX_INDENT = 16
+"""The widest indentation: each level of the schema's deep nesting repeats it, so a huge
+one would print gigabytes."""
+
+
+def _indent(text: str) -> int:
+    """``--indent``: a whole number from 0 to `MAX_INDENT`."""
+    if not text.isdigit() or int(text) > MAX_INDENT:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_INDENT}, got {text!r}"
+        )
+    return int(text)
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the schema."""
     print(json.dumps(config_json_schema(), indent=args.indent))
@@ -32,5 +46,7 @@ def add_parser(subparsers, parents) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    parser.add_argument(
+        "--indent", type=_indent, default=2, help=f"JSON indentation, 0 to {MAX_INDENT} (default 2)"
+    )
     parser.set_defaults(run=run)

@@ -39,9 +39,23 @@ def _message(error: dict[str, Any], path: tuple, member: str | None) -> tuple[tu
         return path, f"must be true or false (got {shown(error['input'])})"
     if kind in _OBJECT_TYPES:
         return path, f"must be an object (got {shown(error['input'])})"
+    if kind in ("too_short", "too_long"):
+        return path, _length_message(error)
     message = error["msg"].removeprefix("Value error, ")
     message = message.replace("Input should be", "must be").replace("Input ", "value ")
     return path, f"{message} (got {shown(error['input'])})"
+
+
+def _length_message(error: dict[str, Any]) -> str:
+    """A list of too few or too many items, counted as written: pydantic counts the items
+    that validated ("not 0" when the only one given is wrong) and names Python's types."""
+    value, ctx = error["input"], error.get("ctx", {})
+    given = len(value) if hasattr(value, "__len__") else ctx.get("actual_length")
+    if error["type"] == "too_short":
+        bound = f"at least {ctx.get('min_length')}"
+    else:
+        bound = f"at most {ctx.get('max_length')}"
+    return f"must hold {bound} items (got {given})"
 
 
 def validation_issues(error: ValidationError, root: type[SpecBase], tree: Any) -> list[Issue]:

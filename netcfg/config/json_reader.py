@@ -14,7 +14,14 @@ import json
 import re
 from typing import Any
 
-from netcfg.config.limits import MAX_DEPTH, MAX_VALUES, depth_message, too_deep, values_message
+from netcfg.config.limits import (
+    MAX_DEPTH,
+    MAX_VALUES,
+    depth_message,
+    digits_message,
+    too_deep,
+    values_message,
+)
 from netcfg.config.tree import LocDict, LocList
 from netcfg.errors import Issue, Location
 
@@ -48,7 +55,9 @@ def parse_json(text: str, source: str, issues: list[Issue]) -> Any:
         if found is not None:
             message = f"invalid JSON: {name} is not valid JSON (write a finite number)"
         else:
-            found, message = _LONG_NUMBER.search(text), f"invalid JSON: {err}"
+            found = _LONG_NUMBER.search(text)
+            detail = digits_message(len(found.group())) if found else str(err)
+            message = f"invalid JSON: {detail}"
         where = _exact(text, source, found.start()) if found else Location(source)
         issues.append(Issue((), message, where))
         return None

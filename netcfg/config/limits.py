@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 __all__ = [
     "MAX_ALIAS_VALUES",
@@ -21,8 +23,10 @@ __all__ = [
     "alias_message",
     "collector_paused",
     "depth_message",
+    "digits_message",
     "file_size_message",
     "layers_message",
+    "nests_deeper",
     "too_deep",
     "values_message",
 ]
@@ -61,9 +65,31 @@ def too_deep(text: str, limit: int = MAX_DEPTH) -> int | None:
     return None
 
 
+def nests_deeper(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether Python lists and mappings in ``value`` nest more than ``limit`` levels
+    (a config given as a Python object); checked without recursion, so any depth is safe."""
+    pending = [(value, 1)] if isinstance(value, (Mapping, list, tuple)) else []
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, Mapping) else node
+        pending.extend(
+            (child, depth + 1) for child in children if isinstance(child, (Mapping, list, tuple))
+        )
+    return False
+
+
 def depth_message() -> str:
     """The message for nesting past `MAX_DEPTH`."""
     return f"lists and objects nest deeper than the limit of {MAX_DEPTH} levels here"
+
+
+def digits_message(digits: int) -> str:
+    """The message for an integer of ``digits`` digits, past Python's limit on converting
+    digit strings to integers (`sys.get_int_max_str_digits`, 4300 by default)."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()  # Python >= 3.10.7
+    return f"a number of {digits:,} digits; the limit is {limit:,} digits"
 
 
 def alias_message() -> str:

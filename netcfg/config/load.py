@@ -17,7 +17,13 @@ from netcfg.config.data_sources import absolute_data_paths, data_overrides
 from netcfg.config.extends import merge_configs
 from netcfg.config.issues import validation_issues
 from netcfg.config.keys import canonicalize
-from netcfg.config.limits import MAX_LAYERS, collector_paused, layers_message
+from netcfg.config.limits import (
+    MAX_LAYERS,
+    collector_paused,
+    depth_message,
+    layers_message,
+    nests_deeper,
+)
 from netcfg.config.overrides import apply_overrides, located
 from netcfg.config.reader import read_config_file, resolve_config_path
 from netcfg.config.search import check_search, pop_search, replace_search
@@ -78,7 +84,12 @@ def validate_config(
 
     ``Extends`` and relative data paths are resolved against the current directory;
     ``bind`` holds ``--data`` strings, as `load_config`'s ``data``.
+
+    Raises:
+        ConfigError: the config is invalid (also when it nests past `MAX_DEPTH` levels).
     """
+    if nests_deeper(data):
+        raise ConfigError([Issue((), depth_message(), Location(source))])
     issues: list[Issue] = []
     with collector_paused():
         tree = _complete(located(dict(data), Location(source)), Path.cwd() / source, (), issues)

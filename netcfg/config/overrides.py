@@ -15,6 +15,7 @@ A data source override that gives a source (``Data.ratings=PATH``, ``Data.rating
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from netcfg.config.data_sources import (
     start_new_source,
 )
 from netcfg.config.keys import applicable_models, canonicalize
-from netcfg.config.limits import depth_message, too_deep
+from netcfg.config.limits import depth_message, digits_message, too_deep
 from netcfg.config.navigate import Slot, slot_of
 from netcfg.config.tree import LocDict, LocList
 from netcfg.config.yaml_reader import YamlLimitError, YamlLoader
@@ -45,8 +46,8 @@ def parse_value(text: str) -> Any:
     """Read an override's value: JSON first, then a YAML scalar or flow collection.
 
     Raises:
-        ValueError: the value nests past `MAX_DEPTH`, or its YAML aliases expand past
-            their budget (`netcfg.config.limits`).
+        ValueError: the value nests past `MAX_DEPTH`, its YAML aliases expand past
+            their budget, or it holds an integer of too many digits (`netcfg.config.limits`).
 
     Example:
         >>> parse_value("1e-3"), parse_value("auto"), parse_value("[1, 2]")
@@ -67,6 +68,9 @@ def parse_value(text: str) -> Any:
         raise ValueError(err.message) from None
     except yaml.YAMLError:
         return text
+    except ValueError:  # YAML read an integer of more digits than int() converts
+        digits = max((len(run) for run in re.findall(r"\d+", text)), default=0)
+        raise ValueError(digits_message(digits)) from None
 
 
 def located(value: Any, loc: Location) -> Any:
@@ -79,6 +83,12 @@ def located(value: Any, loc: Location) -> Any:
     if isinstance(value, list):
         return LocList([located(item, loc) for item in value], [loc] * len(value), loc=loc)
     return value
+
+
+_EXTENDS_SET = (
+    "cannot be set with --set: the base config is merged as the file is read, before "
+    "overrides apply; write Extends in the config file"
+)
 
 
 def apply_overrides(tree: LocDict, overrides: Sequence[str], root: Any) -> list[Issue]:
@@ -101,6 +111,9 @@ def apply_overrides(tree: LocDict, overrides: Sequence[str], root: Any) -> list[
             issues.append(
                 Issue((), "expected KEY=VALUE with a dotted KEY, e.g. Layers.Hidden.N=256", where)
             )
+            continue
+        if segments[0].lower() == "extends":
+            issues.append(Issue(("Extends",), _EXTENDS_SET, where))
             continue
         try:
             value = parse_value(raw)

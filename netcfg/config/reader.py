@@ -50,7 +50,10 @@ def resolve_config_path(path: str | Path) -> Path:
             ]
         )
     if not path.is_file():
-        raise ConfigError([Issue((), "no such config file", Location(str(path)))])
+        problem = "no such config file"
+        if path.exists():  # a device, a pipe or a socket: reading it may never end
+            problem = "not a regular file; give a JSON or YAML config file"
+        raise ConfigError([Issue((), problem, Location(str(path)))])
     return path
 
 
@@ -66,7 +69,7 @@ def read_config_file(path: str | Path) -> LocDict:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ConfigError([Issue((), file_size_message(size), Location(str(path)))])
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark is not content
     except UnicodeDecodeError as err:
         raise ConfigError(
             [Issue((), f"not UTF-8 text (byte {err.start})", Location(str(path)))]
@@ -87,20 +90,39 @@ def parse_config_text(text: str, source: str, fmt: str) -> LocDict:
     with collector_paused():
         parse = parse_json if fmt == "json" else _parse_yaml
         tree = parse(text, source, issues)
-    if tree is None and not issues:
+    if tree is _NO_DOCUMENT:
         issues.append(Issue((), "empty config file", Location(source)))
     elif not issues and not isinstance(tree, LocDict):
-        kind = "an array" if isinstance(tree, list) else f"a {type(tree).__name__} value"
         issues.append(
             Issue(
                 (),
-                f"the config must be an object at the top level, not {kind}",
+                f"the config must be an object at the top level, not {_kind(tree)}",
                 Location(source, 1),
             )
         )
     if issues:
         raise ConfigError(issues)
     return tree
+
+
+def _kind(value: Any) -> str:
+    """What a top-level value that is not an object is, in the words of JSON and YAML."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__} value"
+
+
+_NO_DOCUMENT = object()
+"""What `_parse_yaml` returns for a YAML text without a document (only comments), which
+is empty; a document that is ``null`` (``~``, or JSON's ``null``) reads as None."""
 
 
 _YAML_HINTS = (
@@ -125,9 +147,9 @@ def _parse_yaml(text: str, source: str, issues: list[Issue]) -> Any:
                 return _yaml_tree(PureYamlLoader, text, source, issues)
             except yaml.YAMLError as again:
                 err = again
-        _yaml_issue(err, source, issues)
+        _yaml_issue(err, text, source, issues)
     except yaml.YAMLError as err:
-        _yaml_issue(err, source, issues)
+        _yaml_issue(err, text, source, issues)
     return None
 
 
@@ -135,20 +157,35 @@ def _yaml_tree(loader_class: type, text: str, source: str, issues: list[Issue]) 
     loader = loader_class(text)
     try:
         root = loader.get_single_node()
-        return None if root is None else located_yaml(loader, root, source, issues)
+        return _NO_DOCUMENT if root is None else located_yaml(loader, root, source, issues)
     finally:
         loader.dispose()
 
 
-def _yaml_issue(err: yaml.YAMLError, source: str, issues: list[Issue]) -> None:
-    if isinstance(err, YamlLimitError):
+def _yaml_issue(err: yaml.YAMLError, text: str, source: str, issues: list[Issue]) -> None:
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow (NUL)
+        where = _character_location(text, err.position, err.encoding == "unicode", source)
+        problem = f"unacceptable character #x{err.character:04x}: {err.reason}"
+        issues.append(Issue((), f"invalid YAML: {problem}", where))
+    elif isinstance(err, YamlLimitError):
         where = Location(source, err.mark.line + 1, err.mark.column + 1)
         issues.append(Issue((), err.message, where))
     elif isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
         problem = err.problem or err.context or "syntax error"
+        if err.context and problem.startswith("but "):  # "but found another document"
+            problem = f"{err.context}, {problem}"
         hint = next((h for clue, h in _YAML_HINTS if clue in problem), "")
         issues.append(Issue((), f"invalid YAML: {problem}{hint}", where))
     else:
         issues.append(Issue((), f"invalid YAML: {err}", Location(source)))
+
+
+def _character_location(text: str, position: int, in_characters: bool, source: str) -> Location:
+    """The line and column (1-based) of a reader error's ``position``: a character offset
+    from PyYAML, a byte offset in the UTF-8 text from libyaml."""
+    if not in_characters:
+        position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+    line_start = text.rfind("\n", 0, position) + 1
+    return Location(source, text.count("\n", 0, position) + 1, position - line_start + 1)

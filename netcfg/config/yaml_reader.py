@@ -24,6 +24,7 @@ from netcfg.config.limits import (
     MAX_VALUES,
     alias_message,
     depth_message,
+    digits_message,
     values_message,
 )
 from netcfg.config.tree import LocDict, LocList
@@ -200,8 +201,10 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except ValueError as err:
+            digits = str(node.value).lstrip("+-").replace("_", "")
+            problem = digits_message(len(digits)) if digits.isdigit() else str(err)
             raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read this value: {err}", node.start_mark
+                None, None, f"cannot read this value: {problem}", node.start_mark
             ) from None
 
     def mapping(self, node: yaml.MappingNode, path: tuple) -> LocDict:

@@ -180,6 +180,11 @@ def split_temporal(
         raise DataError("give exactly one of a cut time and a cut fraction")
     if cut_time is None:
         cut_time = int(np.quantile(times, cut_fraction))
+    if end_time is not None and end_time <= cut_time:
+        raise DataError(
+            f"the end time {end_time} must come after the cut time {cut_time}: every "
+            "interaction from the cut on would be dropped, leaving nothing to evaluate"
+        )
     later = times >= cut_time
     to_validation = _rng(seed).random(matrix.shape[0]) < validation_fraction
     assignment = np.where(later, np.where(to_validation[matrix.row_of_entries()], 1, 2), 0)

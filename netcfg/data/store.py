@@ -19,6 +19,7 @@ folder that is not a dataset is never replaced. Loading verifies everything
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -45,6 +46,7 @@ from netcfg.errors import DataError, Location
 
 __all__ = [
     "DATASET_FORMAT",
+    "atomic_file",
     "atomic_folder",
     "check_replaceable",
     "is_dataset",
@@ -73,15 +75,43 @@ def is_dataset(path: str | Path) -> bool:
 
 
 @contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Write a file atomically: yield a temporary path beside ``path`` (``.NAME.tmp``) to
+    write, then fsync it and rename it to ``path``.
+
+    On any error (a full disk, an interrupt) the temporary file is removed and an existing
+    ``path`` is left as it was, so no half-written file is ever left behind.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        yield temporary
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+@contextmanager
 def atomic_folder(folder: str | Path) -> Iterator[Path]:
     """Write a folder atomically: yield a staging folder, then rename it to ``folder``.
 
     The files are fsynced before the rename; on any error the staging folder is removed
-    and an existing ``folder`` is left as it was.
+    and an existing ``folder`` is left as it was. A system error (a full disk, a read-only
+    file system) names the path it concerns as it would be in ``folder`` (``folder``
+    itself when it names no file), not the staging folder, which is gone.
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as err:
+        if err.errno is None:
+            raise
+        raise OSError(err.errno, err.strerror, str(folder)) from err
     try:
         yield staging
         for file in staging.iterdir():
@@ -92,9 +122,27 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
+        named = _as_in_folder(err, staging, folder) if isinstance(err, OSError) else err
+        if named is not err:
+            raise named from err
         raise
+
+
+def _as_in_folder(err: OSError, staging: Path, folder: Path) -> OSError:
+    """``err`` naming the path under ``folder`` instead of under ``staging`` (``folder``
+    when it names no file, as a failed write through a Python file does); ``err`` itself
+    when it has no error number or names a path elsewhere."""
+    if err.errno is None or err.filename2 is not None:
+        return err
+    if err.filename is None:
+        return OSError(err.errno, err.strerror, str(folder))
+    try:
+        inside = Path(os.fsdecode(err.filename)).relative_to(staging)
+    except (TypeError, ValueError):
+        return err
+    return OSError(err.errno, err.strerror, str(folder / inside))
 
 
 def check_replaceable(folder: str | Path, kinds: tuple[str, ...], option: str = "-o") -> None:
@@ -145,7 +193,10 @@ def save_dataset(matrix: Interactions, folder: str | Path) -> dict[str, Any]:
             if array is None:
                 continue
             data = np.ascontiguousarray(array, dtype=dtype)
-            data.tofile(staging / f"{name}.bin")
+            # through a Python file: numpy's tofile loses the error number of a failed
+            # write (a full disk), which then reads as a bug instead of a fault of the machine
+            with (staging / f"{name}.bin").open("wb") as out:
+                out.write(memoryview(data).cast("B"))
             digest.update(memoryview(data).cast("B"))
             arrays[name] = {"file": f"{name}.bin", "dtype": dtype, "length": int(data.shape[0])}
         for name, index in (("rows", matrix.rows), ("columns", matrix.columns)):

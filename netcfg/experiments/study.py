@@ -22,11 +22,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import optuna
+import sqlalchemy.exc
 from optuna.storages import RDBStorage
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
+from sqlalchemy.engine import make_url
 
-from netcfg.errors import ConfigError, Issue
+from netcfg.errors import ConfigError, Issue, NetcfgError, UsageError
 from netcfg.experiments.spec import describe_search
 from netcfg.experiments.study_plan import StudyPlan, make_plan, write_plan
 from netcfg.experiments.study_report import finish_study, progress_line
@@ -46,6 +48,8 @@ PRUNER_WARMUP = (3, 0.1)
 """Epochs of each trial that are never pruned: at least 3, and a tenth of its epochs (early
 epochs say little about where a slow-starting trial will end)."""
 HEARTBEAT_SECONDS = 30
+MAX_SEED = 2**32 - 1
+"""The largest seed Optuna's samplers take (numpy's legacy seeds)."""
 
 
 def tune(
@@ -92,11 +96,19 @@ def tune(
         ``DIR/summary.json`` its validation and test metrics.
 
     Raises:
-        ConfigError: a bad config or search space, data without validation, or a study
-            directory that holds another study.
+        ConfigError: a bad config or search space, data without validation, a study
+            directory that holds another study, or a bad --trials, --jobs, --timeout or
+            --seed.
+        UsageError: a bad --storage URL, or an --out that cannot be a folder.
     """
     if trials < 1 or jobs < 1:
         raise ConfigError([Issue((), "--trials and --jobs must be at least 1")])
+    if timeout is not None and not timeout > 0:  # NaN too
+        raise ConfigError(
+            [Issue((), f"--timeout must be a positive number of seconds, not {timeout}")]
+        )
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError([Issue((), f"--seed must be between 0 and {MAX_SEED:,}, not {seed}")])
     echo = echo or (lambda *args, **kwargs: None)
     plan = make_plan(
         config,
@@ -140,19 +152,49 @@ def _open_study(plan: StudyPlan) -> optuna.Study:
 
 
 def _storage(url: str) -> RDBStorage:
+    """The Optuna storage at ``url`` (``--storage``), created if need be.
+
+    Raises:
+        UsageError: ``url`` is not a database URL, names a kind of database (or a driver)
+            that is not installed, or an SQLite file in a folder that does not exist.
+        NetcfgError: the database cannot be opened (exit status 1).
+    """
+    try:
+        parsed = make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        raise UsageError(
+            f"--storage {url}: not a database URL; give e.g. sqlite:///study.db"
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)  # never print a password
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).parent.is_dir():
+        raise UsageError(
+            f"--storage {shown}: the folder {Path(file).parent} does not exist; create it first"
+        )
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    return RDBStorage(
-        url,
-        engine_kwargs=engine,
-        heartbeat_interval=HEARTBEAT_SECONDS,
-        grace_period=4 * HEARTBEAT_SECONDS,
-    )
+    try:
+        return RDBStorage(
+            url,
+            engine_kwargs=engine,
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            grace_period=4 * HEARTBEAT_SECONDS,
+        )
+    except sqlalchemy.exc.NoSuchModuleError:
+        raise UsageError(
+            f"--storage {shown}: unknown kind of database '{parsed.drivername}'; give e.g. "
+            "sqlite:///study.db"
+        ) from None
+    except ImportError as err:  # the database's driver package
+        raise UsageError(f"--storage {shown}: its driver is not installed ({err})") from None
+    except sqlalchemy.exc.SQLAlchemyError as err:
+        cause = getattr(err, "orig", None) or err
+        raise NetcfgError(f"--storage {shown}: cannot open the database: {cause}") from None
 
 
 def _sampler(plan: StudyPlan, worker: int, offset: int) -> optuna.samplers.BaseSampler:
     """The seeded sampler of worker ``worker``; ``offset`` (the trials the study already
     holds) moves the seed, so that a continued study does not draw its first points again."""
-    seed = plan.seed + worker + 1000 * offset
+    seed = (plan.seed + worker + 1000 * offset) % (MAX_SEED + 1)
     if plan.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed)

@@ -18,7 +18,7 @@ from typing import Any
 from netcfg.config import load_config
 from netcfg.config.render import render_config
 from netcfg.ensembles.load import ensemble_tree, load_ensemble
-from netcfg.errors import ConfigError, Issue
+from netcfg.errors import ConfigError, Issue, UsageError, environment_fault, unusable_folder
 from netcfg.trainers.bindings import bind_data
 from netcfg.trainers.monitoring import monitored_metric
 
@@ -171,8 +171,15 @@ def write_plan(plan: StudyPlan) -> None:
 
     Raises:
         ConfigError: the directory holds a study of another config or search space.
+        UsageError: the directory cannot be created (a file is in the way).
     """
-    plan.out.mkdir(parents=True, exist_ok=True)
+    try:
+        plan.out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if environment_fault(err) is not None:
+            raise
+        problem = f"cannot create the study directory: {unusable_folder(err)}"
+        raise UsageError(f"--out {plan.out}: {problem}") from None
     path = plan.out / "study.json"
     if path.is_file():
         saved = json.loads(path.read_text(encoding="utf-8"))

@@ -133,7 +133,7 @@ def _test_metrics(run_dir: Path, plan: StudyPlan) -> dict[str, float]:
             return evaluate_ensemble(run_dir, ("test",)).get("test", {})
         except DataError:  # the members' data has no test part
             return {}
-    results, _ = evaluate_model(open_model(run_dir), parts=("test",))
+    results, _ = evaluate_model(open_model(run_dir), parts=("test",), required=False)
     return results.get("test", {})
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from netcfg.data.ids import IdIndex
 from netcfg.data.interactions import DuplicatePolicy, Interactions
 
-__all__ = ["Aligned", "align_columns"]
+__all__ = ["Aligned", "AlignedRow", "align_columns", "align_row"]
 
 
 @dataclass
@@ -51,3 +51,37 @@ def align_columns(matrix: Interactions, columns: IdIndex) -> Aligned:
     )
     unknown = int((position < 0).sum())
     return Aligned(rebuilt, int((~keep).sum()), unknown)
+
+
+@dataclass
+class AlignedRow:
+    """One row re-indexed to a model's columns (`align_row`)."""
+
+    indices: np.ndarray
+    values: np.ndarray | None
+    dropped_entries: int
+    unknown_ids: int
+
+
+def align_row(columns: IdIndex, ids: list, values: list[float] | None = None) -> AlignedRow:
+    """One user's interactions (original item ids, and values or None for implicit ones)
+    as a row in the model's ``columns``, by the rule of `align_columns` on the matrix the
+    interactions make: columns ascending, an item given twice one entry with its last
+    value, unknown items dropped and counted.
+
+    Example:
+        >>> row = align_row(model.ids["ratings"][1], [242, 302, 999], [3.0, 4.0, 5.0])
+        >>> row.indices.tolist(), row.unknown_ids
+        ([241, 301], 1)
+    """
+    position = columns.positions(ids) if len(ids) else np.zeros(0, np.int64)
+    keep = np.flatnonzero(position >= 0)
+    kept = position[keep]
+    # the last of equal columns: unique over the reversed order, then ascending
+    reverse = kept[::-1]
+    indices, first = np.unique(reverse, return_index=True)
+    chosen = keep[::-1][first]
+    row_values = None if values is None else np.asarray(values, np.float32)[chosen]
+    # an item given twice is one entry of a matrix: every unknown item drops one entry
+    unknown = len({str(v) for v, p in zip(ids, position.tolist(), strict=True) if p < 0})
+    return AlignedRow(indices.astype(np.int64), row_values, unknown, unknown)

@@ -57,6 +57,7 @@ def evaluate_model(
     *,
     parts: Sequence[str] = ("validation", "test"),
     metrics: Sequence[str] | None = None,
+    required: bool = True,
 ) -> tuple[dict[str, dict[str, float]], int]:
     """Metrics of a trained model on evaluation parts.
 
@@ -66,10 +67,12 @@ def evaluate_model(
             the data the model was trained with.
         parts: which evaluation parts to score (those present).
         metrics: metric names; default the run's Evaluation settings.
+        required: when none of ``parts`` is in the data, raise (True) or return no
+            results (False).
 
     Raises:
         UsageError: an unknown metric name.
-        ModelError: no data for a DataSet, or no part to evaluate on.
+        ModelError: no data for a DataSet, or no part to evaluate on (when ``required``).
 
     Returns:
         Part -> metric -> value, and the number of entries dropped because their item
@@ -93,7 +96,10 @@ def evaluate_model(
         run_data = RunData(splits, tuple(inputs), tuple(targets))
     available = [p for p in parts if p in run_data.parts()]
     if not available:
-        raise ModelError(f"the data has no {' or '.join(parts)} part to evaluate on")
+        if not required:
+            return {}, dropped
+        where = f"{', '.join(dict.fromkeys(data.values()))}: " if data else ""
+        raise ModelError(f"{where}the data has no {' or '.join(parts)} part to evaluate on")
     names = names or default_metrics(spec.Evaluation, run_data.implicit())
     evaluator = Evaluator(
         run_data,

@@ -11,7 +11,7 @@ from netcfg.spec_base import did_you_mean
 from netcfg.trainers.rundir import LoadedModel, load_model
 from netcfg.zoo import ZOO_PREFIX, is_zoo_name, zoo_name_problem
 
-__all__ = ["open_model", "resolve_model", "user_zoo_dir"]
+__all__ = ["open_model", "resolve_model", "training_interactions", "user_zoo_dir"]
 
 
 def user_zoo_dir() -> Path:
@@ -72,3 +72,18 @@ def open_model(reference: str | Path, which: str = "best") -> LoadedModel:
             else f"{reference} is an ensemble without members"
         )
     return load_model(folder, which)
+
+
+def training_interactions(model: LoadedModel):
+    """The user-major interactions the model was trained on (its input DataSet's training
+    part, re-read from the model's ``Data`` entry): what ``predict`` and ``serve`` rank
+    the known users from.
+
+    Raises:
+        DataError: the data cannot be opened.
+    """
+    from netcfg.data.source import open_source
+
+    (dataset,) = model.network.inputs.values()
+    train = open_source(model.spec.Data[dataset], name=dataset).train
+    return train.transpose() if train.orientation == "item" else train

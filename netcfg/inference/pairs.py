@@ -17,10 +17,10 @@ import torch
 
 from netcfg.data.interactions import Interactions
 from netcfg.inference.align import align_columns
-from netcfg.inference.recommend import _layers
+from netcfg.inference.ranking import autoencoder_layers
 from netcfg.trainers.rundir import LoadedModel
 
-__all__ = ["PairScores", "format_scores", "model_datasets", "score_pairs"]
+__all__ = ["PairScores", "format_scores", "model_datasets", "pair_inputs", "score_pairs"]
 
 
 @dataclass
@@ -54,8 +54,31 @@ def model_datasets(model: LoadedModel) -> tuple[str, str]:
     Raises:
         ModelError: not an autoencoder with one Input and one Output layer.
     """
-    dataset, output, _ = _layers(model)
+    dataset, output, _ = autoencoder_layers(model)
     return dataset, model.network.outputs[output]
+
+
+def pair_inputs(
+    model: LoadedModel, clip: bool = True
+) -> tuple[Interactions, tuple[float, float] | None]:
+    """What `score_pairs` reads for ``predict --pairs``: the rows the model was trained
+    on (its input DataSet's training part), and the range ratings are clipped to (the
+    target's training values, as evaluation clips them; None when ``clip`` is False, the
+    config says ``Evaluation.ClipPredictions: false``, or the data is implicit).
+
+    Raises:
+        ModelError: not an autoencoder with one Input and one Output layer.
+        DataError: the model's data cannot be opened.
+    """
+    from netcfg.data.source import open_source
+    from netcfg.trainers.evaluation import value_range
+
+    dataset, target = model_datasets(model)
+    rows = open_source(model.spec.Data[dataset], name=dataset).train
+    if not clip or not model.spec.Evaluation.ClipPredictions:
+        return rows, None
+    target_rows = rows if target == dataset else open_source(model.spec.Data[target]).train
+    return rows, value_range(target_rows)
 
 
 def _ids(values) -> np.ndarray:
@@ -94,7 +117,7 @@ def score_pairs(
         >>> found.scores
         array([4.31, 3.87, 4.02])
     """
-    dataset, output, orientation = _layers(model)
+    dataset, output, orientation = autoencoder_layers(model)
     users, items = _ids(users), _ids(items)
     if len(users) != len(items):
         raise ValueError(f"{len(users)} users for {len(items)} items")

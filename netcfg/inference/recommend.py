@@ -20,10 +20,23 @@ from netcfg.data.ids import IdIndex
 from netcfg.data.interactions import Interactions
 from netcfg.errors import ModelError
 from netcfg.inference.align import align_columns
-from netcfg.trainers.metrics import top_k_items
+from netcfg.inference.ranking import (
+    autoencoder_layers,
+    column_mask,
+    padded,
+    rank_rows,
+    rank_through_items,
+)
 from netcfg.trainers.rundir import LoadedModel
 
-__all__ = ["ItemFilter", "Recommendations", "recommend"]
+__all__ = [
+    "ItemFilter",
+    "ModelRows",
+    "Recommendations",
+    "model_rows",
+    "recommend",
+    "report_warnings",
+]
 
 
 @dataclass
@@ -53,29 +66,7 @@ class Recommendations:
 
     def warnings(self) -> list[str]:
         """What the lists had to leave out (ignored input, users without a list), in words."""
-        report, lines = self.report, []
-        if report.get("unknown_item_interactions"):
-            lines.append(
-                f"ignored {report['unknown_item_interactions']:,} input interactions with "
-                f"{report['unknown_items']:,} items the model does not know"
-            )
-        if report.get("new_users"):
-            lines.append(
-                f"ignored {report['new_user_interactions']:,} input interactions of "
-                f"{report['new_users']:,} users the model does not know: an item-based model "
-                "recommends only for the users it was trained on"
-            )
-        if report.get("users_without_known_items"):
-            lines.append(
-                f"{report['users_without_known_items']:,} users have input interactions only "
-                "with items the model does not know; they get no recommendations"
-            )
-        if report.get("unknown_users"):
-            lines.append(
-                f"{report['unknown_users']:,} requested users have no input interactions the "
-                "model can use; they get no recommendations"
-            )
-        return lines
+        return report_warnings(self.report)
 
     def lists(self) -> Iterator[tuple[object, list[tuple[object, float]]]]:
         """(user id, [(item id, score), ...]) in rank order."""
@@ -86,15 +77,32 @@ class Recommendations:
             yield user, list(zip(ids[items[keep]].tolist(), scores[keep].tolist(), strict=True))
 
 
-def _layers(model: LoadedModel) -> tuple[str, str, str]:
-    network = model.network
-    if len(network.inputs) != 1 or len(network.outputs) != 1:
-        raise ModelError("predict needs an autoencoder: one Input and one Output layer")
-    ((_, dataset),) = network.inputs.items()
-    ((output_layer, target),) = network.outputs.items()
-    if model.ids[dataset][1] != model.ids[target][1]:
-        raise ModelError("predict needs the Input and Output layers over the same columns")
-    return dataset, output_layer, model.run["datasets"][dataset]["orientation"]
+def report_warnings(report: dict) -> list[str]:
+    """What a `Recommendations.report` says was left out (ignored input, users without a
+    list), one sentence each; ``predict`` prints them, ``serve`` answers them."""
+    lines = []
+    if report.get("unknown_item_interactions"):
+        lines.append(
+            f"ignored {report['unknown_item_interactions']:,} input interactions with "
+            f"{report['unknown_items']:,} items the model does not know"
+        )
+    if report.get("new_users"):
+        lines.append(
+            f"ignored {report['new_user_interactions']:,} input interactions of "
+            f"{report['new_users']:,} users the model does not know: an item-based model "
+            "recommends only for the users it was trained on"
+        )
+    if report.get("users_without_known_items"):
+        lines.append(
+            f"{report['users_without_known_items']:,} users have input interactions only "
+            "with items the model does not know; they get no recommendations"
+        )
+    if report.get("unknown_users"):
+        lines.append(
+            f"{report['unknown_users']:,} requested users have no input interactions the "
+            "model can use; they get no recommendations"
+        )
+    return lines
 
 
 def _filter_matrix(filters: ItemFilter, users: IdIndex, items: IdIndex) -> Interactions | None:
@@ -112,15 +120,50 @@ def _filter_matrix(filters: ItemFilter, users: IdIndex, items: IdIndex) -> Inter
     return Interactions.from_coo(rows, cols, None, None, users, items)[0]
 
 
-def _column_mask(filters: ItemFilter, items: IdIndex) -> torch.Tensor:
-    banned = torch.zeros(len(items), dtype=torch.bool)
-    if filters.allow is not None:
-        banned[:] = True
-        allowed = items.positions(list(filters.allow))
-        banned[torch.from_numpy(allowed[allowed >= 0])] = False
-    denied = items.positions(list(filters.deny)) if filters.deny else np.zeros(0, np.int64)
-    banned[torch.from_numpy(denied[denied >= 0])] = True
-    return banned
+@dataclass
+class ModelRows:
+    """Users' interactions in a model's terms, ready to rank (`model_rows`).
+
+    Attributes:
+        matrix: user rows over the model's item columns; for an item-based model, the
+            rows are the model's own users (others cannot be scored).
+        item_rows: for an item-based model, the model's items x the model's users (what
+            its network reads); None for a user-based model.
+        item_ids: the model's items.
+        report: what alignment dropped: ``unknown_items``, ``unknown_item_interactions``,
+            ``dropped_interactions`` and, for item-based models, ``new_users`` and
+            ``new_user_interactions``.
+    """
+
+    matrix: Interactions
+    item_rows: Interactions | None
+    item_ids: IdIndex
+    report: dict
+
+
+def model_rows(model: LoadedModel, interactions: Interactions) -> ModelRows:
+    """Put users' interactions (user rows, original ids) in the model's terms: columns
+    re-indexed to the model's items (unknown items dropped and counted); new users are
+    folded in by a user-based model, dropped and counted by an item-based one."""
+    dataset, _, orientation = autoencoder_layers(model)
+    rows_ids, columns_ids = model.ids[dataset]
+    item_ids = columns_ids if orientation == "user" else rows_ids
+    report = {}
+    item_rows = None
+    if orientation == "item":  # users are the model's columns: new users cannot be scored
+        by_users = align_columns(interactions.transpose(), columns_ids)
+        report["new_users"] = by_users.unknown_ids
+        report["new_user_interactions"] = by_users.dropped_entries
+        aligned = align_columns(by_users.matrix.transpose(), item_ids)
+        item_rows = aligned.matrix.transpose()  # the model's items x the model's users
+    else:
+        aligned = align_columns(interactions, item_ids)
+    report["unknown_items"] = aligned.unknown_ids
+    report["unknown_item_interactions"] = aligned.dropped_entries
+    report["dropped_interactions"] = aligned.dropped_entries + report.get(
+        "new_user_interactions", 0
+    )
+    return ModelRows(aligned.matrix, item_rows, item_ids, report)
 
 
 @torch.no_grad()
@@ -155,33 +198,37 @@ def recommend(
     """
     if k < 1:
         raise ModelError(f"--top-k must be positive (got {k})")
-    dataset, output, orientation = _layers(model)
+    layers = autoencoder_layers(model)
     filters = filters or ItemFilter()
-    rows_ids, columns_ids = model.ids[dataset]
-    item_ids = columns_ids if orientation == "user" else rows_ids
-    report = {}
-    if orientation == "item":  # users are the model's columns: new users cannot be scored
-        by_users = align_columns(interactions.transpose(), columns_ids)
-        report["new_users"] = by_users.unknown_ids
-        report["new_user_interactions"] = by_users.dropped_entries
-        aligned = align_columns(by_users.matrix.transpose(), item_ids)
-        item_rows = aligned.matrix.transpose()  # the model's items x the model's users
-    else:
-        aligned = align_columns(interactions, item_ids)
-    matrix = aligned.matrix  # user rows (the model's users, for an item-based model)
-    report["unknown_items"] = aligned.unknown_ids
-    report["unknown_item_interactions"] = aligned.dropped_entries
-    report["dropped_interactions"] = aligned.dropped_entries + report.get(
-        "new_user_interactions", 0
-    )
-    selected = _select(matrix, users, report, orientation)
+    rows = model_rows(model, interactions)
+    matrix, item_ids, report = rows.matrix, rows.item_ids, rows.report
+    selected = _select(matrix, users, report, layers[2])
     if users is None:
         report["users_without_known_items"] = _users_without_known_items(interactions, matrix)
-    seen = matrix if exclude_seen else None
-    banned = _column_mask(filters, item_ids)
-    per_user = _filter_matrix(filters, matrix.rows, item_ids)
-    args = (model, dataset, output, k, selected, seen, per_user, banned, batch_size, progress)
-    found = _by_users(matrix, *args) if orientation == "user" else _by_items(item_rows, *args)
+    banned = column_mask(item_ids, filters.allow, filters.deny)
+    excluded = [
+        m
+        for m in (matrix if exclude_seen else None, _filter_matrix(filters, matrix.rows, item_ids))
+        if m is not None and m.nnz
+    ]
+    if rows.item_rows is None:
+        found = _by_users(
+            model, layers, matrix, selected, k, excluded, banned, batch_size, progress
+        )
+    else:
+        found = padded(
+            *rank_through_items(
+                model,
+                layers,
+                rows.item_rows,
+                selected,
+                k,
+                exclude=[m.batch(selected) for m in excluded],
+                banned=banned,
+                batch_size=batch_size,
+                progress=progress,
+            )
+        )
     return Recommendations(matrix.rows.ids[selected], *found, item_ids, report)
 
 
@@ -209,67 +256,16 @@ def _users_without_known_items(interactions: Interactions, matrix: Interactions)
     return int((matrix.row_counts()[known] == 0).sum())
 
 
-def _mask(
-    scores: torch.Tensor, rows: np.ndarray, matrix: Interactions | None, first: int = 0
-) -> None:
-    """Set to -inf the entries of ``matrix`` (rows ``rows``) within the scored columns,
-    which start at column ``first``."""
-    if matrix is None or not matrix.nnz:
-        return
-    batch = matrix.batch(rows)
-    columns = batch.indices - first
-    inside = (columns >= 0) & (columns < scores.shape[1])
-    scores[batch.row_ids()[inside], columns[inside]] = float("-inf")
-
-
-def _best(scores: torch.Tensor, candidates: torch.Tensor, k: int):
-    """The top ``k`` of each row: candidate items and their scores (ties: earlier first)."""
-    top, _ = top_k_items(scores, k)
-    return torch.gather(candidates, 1, top), torch.gather(scores, 1, top)
-
-
-def _by_users(
-    matrix, model, dataset, output, k, selected, seen, per_user, banned, batch_size, progress
-):
+def _by_users(model, layers, matrix, selected, k, excluded, banned, batch_size, progress):
+    """`rank_rows` over the selected users, ``batch_size`` at a time."""
     items, scores = [], []
-    candidates = torch.arange(matrix.shape[1])
     for start in tqdm(range(0, len(selected), batch_size), disable=not progress, unit="batch"):
         rows = selected[start : start + batch_size]
-        out = model.network({dataset: matrix.batch(rows)}).outputs[output].float()
-        _mask(out, rows, seen)
-        _mask(out, rows, per_user)
-        out[:, banned] = float("-inf")
-        found = _best(out, candidates.expand(len(rows), -1), k)
+        exclude = [m.batch(rows) for m in excluded]
+        found = rank_rows(model, layers, matrix.batch(rows), k, exclude=exclude, banned=banned)
         items.append(found[0])
         scores.append(found[1])
     width = min(k, matrix.shape[1])
     items = torch.cat(items) if items else torch.zeros((0, width), dtype=torch.int64)
     scores = torch.cat(scores) if scores else torch.zeros((0, width))
-    return _padded(items, scores)
-
-
-def _by_items(
-    item_rows, model, dataset, output, k, selected, seen, per_user, banned, batch_size, progress
-):
-    users = torch.from_numpy(selected)
-    best_items = torch.zeros((len(selected), 0), dtype=torch.int64)
-    best_scores = torch.zeros((len(selected), 0))
-    n_items = item_rows.shape[0]
-    for start in tqdm(range(0, n_items, batch_size), disable=not progress, unit="batch"):
-        end = min(start + batch_size, n_items)
-        out = model.network({dataset: item_rows.batch(np.arange(start, end))}).outputs[output]
-        scores = out.float()[:, users].t().contiguous()  # [selected users, chunk items]
-        _mask(scores, selected, seen, start)
-        _mask(scores, selected, per_user, start)
-        scores[:, banned[start:end]] = float("-inf")
-        chunk = torch.arange(start, end).expand(len(selected), -1)
-        best_items, best_scores = _best(
-            torch.cat([best_scores, scores], dim=1), torch.cat([best_items, chunk], dim=1), k
-        )
-    return _padded(best_items, best_scores)
-
-
-def _padded(items: torch.Tensor, scores: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Items as numpy, -1 where the list ran out of rankable items."""
-    items, scores = items.numpy(), scores.numpy()
-    return np.where(np.isfinite(scores), items, -1), scores
+    return padded(items, scores)

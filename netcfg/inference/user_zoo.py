@@ -165,14 +165,34 @@ def _register(source: Path, target: Path, replace: bool) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         staged = staging / target.name
-        shutil.copytree(source, staged)
+        shutil.copytree(source, staged, copy_function=_copy_file)
         if replace and target.exists():
             os.rename(target, staging / "replaced")
         os.rename(staged, target)
-    except OSError as err:
-        raise NetcfgError(f"cannot register {source} as {target}: {err}") from None
+    except (OSError, _CopyFailed) as err:
+        failure = err.args[0] if isinstance(err, _CopyFailed) else err
+        # the cause without the paths of the staging folder, which goes
+        reason = (
+            f"[Errno {failure.errno}] {failure.strerror}"
+            if failure.errno is not None and failure.strerror
+            else str(failure)
+        )
+        raise NetcfgError(f"cannot register {source} as {target}: {reason}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+class _CopyFailed(Exception):
+    """The OSError of one file's copy (``args[0]``), carried through `shutil.copytree`,
+    which would otherwise copy on and gather every file's failure into one long message."""
+
+
+def _copy_file(source: str, target: str) -> str:
+    """`shutil.copy2`, raising its OSError (a full disk) as `_CopyFailed` to stop the copy."""
+    try:
+        return shutil.copy2(source, target)
+    except OSError as err:
+        raise _CopyFailed(err) from err
 
 
 def trained_models() -> list[TrainedModel]:

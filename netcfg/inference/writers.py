@@ -12,7 +12,13 @@ from typing import TextIO
 from netcfg.errors import UsageError, environment_fault
 from netcfg.inference.recommend import Recommendations
 
-__all__ = ["FORMATS", "check_output_file", "output_file", "write_recommendations"]
+__all__ = [
+    "FORMATS",
+    "check_output_file",
+    "output_file",
+    "recommendation_record",
+    "write_recommendations",
+]
 
 FORMATS = ("tsv", "jsonl", "dsstne")
 
@@ -32,22 +38,24 @@ def write_recommendations(recommendations: Recommendations, out: TextIO, fmt: st
                 lines += 1
             continue
         if fmt == "jsonl":
-            out.write(
-                json.dumps(
-                    {
-                        "user": user,
-                        "items": [i for i, _ in ranked],
-                        "scores": [round(s, 6) for _, s in ranked],
-                    }
-                )
-                + "\n"
-            )
+            out.write(json.dumps(recommendation_record(user, ranked)) + "\n")
         else:
             out.write(
                 f"{user}\t" + "".join(f"{item},{score:.6g}:" for item, score in ranked) + "\n"
             )
         lines += 1
     return lines
+
+
+def recommendation_record(user, ranked: list[tuple[object, float]]) -> dict:
+    """One user's list as a JSON object, ``{"user", "items", "scores"}`` (scores rounded
+    to 6 decimals): a line of ``predict --output-format jsonl``, and what ``serve``
+    answers."""
+    return {
+        "user": user,
+        "items": [item for item, _ in ranked],
+        "scores": [round(score, 6) for _, score in ranked],
+    }
 
 
 def check_output_file(path: str | Path, option: str = "--out") -> Path:

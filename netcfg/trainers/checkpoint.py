@@ -6,8 +6,8 @@ run killed at any moment leaves either the previous checkpoint or the new one, w
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from netcfg.data.store import atomic_folder
+from netcfg.data.store import atomic_file, atomic_folder
 from netcfg.errors import ModelError, NetcfgError
 
 __all__ = [
@@ -80,13 +80,12 @@ def save_weights(network: nn.Module, path: Path) -> None:
 
 
 def _write_weights(network: nn.Module, path: Path) -> None:
+    """Write the weights to ``.NAME.tmp`` beside ``path``, fsync, rename; a failed write
+    removes the temporary file (`atomic_file`)."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(temporary))
-    with temporary.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    with atomic_file(path) as temporary:
+        save_file(tensors, str(temporary))
 
 
 def load_weights(network: nn.Module, path: Path) -> None:
@@ -113,12 +112,19 @@ def save_checkpoint(
     """
     with disk_errors(folder), atomic_folder(folder) as staging:
         _write_weights(network, staging / WEIGHTS)
-        # through a Python file, so that a failed write raises OSError with its cause
-        with (staging / "optimizer.pt").open("wb") as out:
-            torch.save(optimizer.state_dict(), out)
-        with (staging / "rng.pt").open("wb") as out:
-            torch.save({"torch": torch.get_rng_state()}, out)
+        _write_torch(optimizer.state_dict(), staging / "optimizer.pt")
+        _write_torch({"torch": torch.get_rng_state()}, staging / "rng.pt")
         (staging / "state.json").write_text(json.dumps(asdict(state), indent=2) + "\n")
+
+
+def _write_torch(value: Any, path: Path) -> None:
+    """``torch.save`` to memory, then write the bytes through a Python file, so that a
+    failed write (a full disk) raises OSError with its cause: torch's own writer turns it
+    into a RuntimeError ("unexpected pos") that would read as a bug."""
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    with path.open("wb") as out:
+        out.write(buffer.getbuffer())
 
 
 def load_checkpoint(

@@ -20,7 +20,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from netcfg.errors import ConfigError, Issue, NetcfgError
+from netcfg.errors import (
+    ConfigError,
+    Issue,
+    NetcfgError,
+    UsageError,
+    environment_fault,
+    unusable_folder,
+)
 
 __all__ = ["LOCK_FILE", "Terminated", "exclusive", "hold_run_dir", "sigterm_interrupts"]
 
@@ -37,6 +44,7 @@ def hold_run_dir(root: Path, *, create: bool = True) -> Iterator[None]:
 
     Raises:
         ConfigError: another process holds ``root``.
+        UsageError: ``root`` cannot be a folder (a file is in the way, a name too long).
         NetcfgError: ``root`` cannot be created or the lock file opened (permissions, disk).
     """
 
@@ -52,7 +60,11 @@ def hold_run_dir(root: Path, *, create: bool = True) -> Iterator[None]:
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise NetcfgError(f"{root}: cannot create the run directory: {err.strerror}") from err
+            if environment_fault(err) is not None:
+                message = f"{root}: cannot create the run directory: {err.strerror}"
+                raise NetcfgError(message) from err
+            problem = f"cannot create the run directory: {unusable_folder(err)}"
+            raise UsageError(f"--out {root}: {problem}") from None
     with exclusive(root / LOCK_FILE, busy, "lock the run directory"):
         yield
 

@@ -224,9 +224,10 @@ class RankingMetrics:
         for k in self.ks:
             top = min(k, items.shape[1])
             hits = hit[:, :top].sum(dim=1).double()
-            ideal = torch.clamp(num_targets, max=k)
+            cutoff = float(k)  # any K, however large (K past int64 would overflow torch)
+            ideal = torch.clamp(num_targets, max=cutoff)
             values = {
-                MetricKind.Precision: hits / k,
+                MetricKind.Precision: hits / cutoff,
                 MetricKind.Recall: hits / ideal,
                 MetricKind.NDCG: (hit[:, :top] / torch.log2(ranks[:top] + 1.0)).sum(dim=1)
                 / gains[ideal.long() - 1],

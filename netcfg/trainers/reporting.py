@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from tensorboard.summary.writer import event_file_writer
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from netcfg.trainers.checkpoint import disk_errors
 from netcfg.trainers.rundir import RunDir
 
 __all__ = ["Reporter"]
@@ -24,6 +28,9 @@ class Reporter:
     ``train/learning_rate``, ``train/grad_norm``, ``train/examples_per_second``,
     ``validation/<metric>`` and ``test/<metric>``; the layer table as text ``layers``;
     hyper-parameters with the final metrics through the hparams plugin.
+
+    A file that cannot be written (a full disk) raises `NetcfgError` naming ``events`` or
+    ``metrics.jsonl`` and the cause.
 
     Args:
         run_dir: the run directory.
@@ -47,12 +54,19 @@ class Reporter:
         self.quiet = quiet
         self._messages: list[str] = []
         self.histograms = histograms
-        self.writer = SummaryWriter(str(run_dir.events), purge_step=purge_step)
+        _quiet_writer_threads()
+        with self._events():
+            self.writer = SummaryWriter(str(run_dir.events), purge_step=purge_step)
         self._bar: tqdm | None = None
 
     def text(self, tag: str, text: str) -> None:
         """A text entry (shown as markdown; kept monospaced)."""
-        self.writer.add_text(tag, "    " + text.replace("\n", "\n    "))
+        with self._events():
+            self.writer.add_text(tag, "    " + text.replace("\n", "\n    "))
+
+    def _events(self):
+        """Report a failed write of the event files as a `NetcfgError` naming them."""
+        return disk_errors(self.run_dir.events)
 
     def batches(self, iterable: Iterable, *, epoch: int, epochs: int, total: int) -> Iterator:
         """Iterate with a progress bar for one epoch (when enabled)."""
@@ -84,10 +98,11 @@ class Reporter:
         examples_per_second: float,
     ) -> None:
         """Per-step scalars (and the bar's postfix)."""
-        self.writer.add_scalar("train/loss", loss, step)
-        self.writer.add_scalar("train/learning_rate", learning_rate, step)
-        if math.isfinite(grad_norm):
-            self.writer.add_scalar("train/grad_norm", grad_norm, step)
+        with self._events():
+            self.writer.add_scalar("train/loss", loss, step)
+            self.writer.add_scalar("train/learning_rate", learning_rate, step)
+            if math.isfinite(grad_norm):
+                self.writer.add_scalar("train/grad_norm", grad_norm, step)
         if self._bar is not None:
             self._bar.set_postfix(
                 loss=f"{loss:.4g}", ex_s=f"{examples_per_second:,.0f}", refresh=False
@@ -95,40 +110,63 @@ class Reporter:
 
     def epoch(self, record: dict[str, Any], step: int, network: nn.Module) -> None:
         """Per-epoch scalars, histograms, and a line of ``metrics.jsonl``."""
-        self.writer.add_scalar("train/epoch_loss", record["train_loss"], step)
-        self.writer.add_scalar("train/examples_per_second", record["examples_per_second"], step)
-        for part in ("validation", "test"):
-            for name, value in record.get(part, {}).items():
-                self.writer.add_scalar(f"{part}/{name}", value, step)
-        if self.histograms:
-            for name, parameter in network.named_parameters():
-                self.writer.add_histogram(name, parameter.detach().cpu(), step)
+        with self._events():
+            self.writer.add_scalar("train/epoch_loss", record["train_loss"], step)
+            self.writer.add_scalar("train/examples_per_second", record["examples_per_second"], step)
+            for part in ("validation", "test"):
+                for name, value in record.get(part, {}).items():
+                    self.writer.add_scalar(f"{part}/{name}", value, step)
+            if self.histograms:
+                for name, parameter in network.named_parameters():
+                    self.writer.add_histogram(name, parameter.detach().cpu(), step)
         self.append(record)
 
     def append(self, record: dict[str, Any]) -> None:
-        """Append one record to ``metrics.jsonl``."""
-        with self.run_dir.metrics.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(record) + "\n")
+        """Append one record to ``metrics.jsonl``; a failed write (a full disk) takes back
+        the part of the line it wrote, so the file never ends in half a record."""
+        line = (json.dumps(record) + "\n").encode("utf-8")
+        path = self.run_dir.metrics
+        with disk_errors(path), path.open("ab", buffering=0) as out:
+            start = out.seek(0, os.SEEK_END)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[out.write(view) :]
+            except OSError:
+                out.truncate(start)
+                raise
 
     def rewrite(self, records: list[dict[str, Any]]) -> None:
-        """Replace ``metrics.jsonl`` by these records (when resuming)."""
-        with self.run_dir.metrics.open("w", encoding="utf-8") as out:
-            out.writelines(json.dumps(r) + "\n" for r in records)
+        """Replace ``metrics.jsonl`` by these records (when resuming), atomically."""
+        with disk_errors(self.run_dir.metrics):
+            self.run_dir.write_text(
+                self.run_dir.metrics.name, "".join(json.dumps(r) + "\n" for r in records)
+            )
 
     def finish(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
         """Hyper-parameters with the final metrics (hparams plugin), then close."""
         if metrics:
-            self.writer.add_hparams(
-                hparams, {f"hparam/{k}": v for k, v in metrics.items()}, run_name="hparams"
-            )
+            with self._events():
+                self.writer.add_hparams(
+                    hparams, {f"hparam/{k}": v for k, v in metrics.items()}, run_name="hparams"
+                )
         self.close()
 
     def close(self) -> None:
-        """Keep the messages as text ``messages``, then flush and close the event files."""
-        if self._messages:
-            self.text("messages", "\n".join(self._messages))
-            self._messages = []
-        self.writer.close()
+        """Keep the messages as text ``messages``, then flush and close the event files.
+
+        Raises:
+            NetcfgError: an event could not be written (also one that the writer's thread
+                failed to write after the last call: ``close`` alone would not tell).
+        """
+        try:
+            if self._messages:
+                self.text("messages", "\n".join(self._messages))
+                self._messages = []
+            with self._events():
+                self.writer.flush()
+        finally:
+            self.writer.close()
 
     def message(self, text: str) -> None:
         """A line for the user, printed without breaking the progress bar (not when quiet)."""
@@ -139,3 +177,28 @@ class Reporter:
             self._bar.write(text, file=sys.stderr)
         else:
             print(text, file=sys.stderr)
+
+
+_WRITER_THREAD = getattr(event_file_writer, "_AsyncWriterThread", ())
+"""The class of TensorBoard's writer threads (none if a version renames it)."""
+
+
+def _quiet_writer_threads() -> None:
+    """Keep the traceback of a failed TensorBoard writer thread (a full disk) off stderr.
+
+    The writer raises the thread's error again in the main thread at its next call (`Reporter.close`
+    flushes to make sure), where it is reported as a fault of the machine; the thread's own
+    traceback would only repeat it, as if netcfg had crashed. Other threads' errors are
+    reported as before.
+    """
+    previous = threading.excepthook
+    if getattr(previous, "_netcfg_writer_filter", False):
+        return
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if isinstance(args.thread, _WRITER_THREAD) and issubclass(args.exc_type, OSError):
+            return
+        previous(args)
+
+    hook._netcfg_writer_filter = True  # type: ignore[attr-defined]
+    threading.excepthook = hook

@@ -156,7 +156,7 @@ def write_run_files(run_dir: RunDir, spec: ModelSpec, run_data: RunData, table: 
                 "numeric_ids": {"rows": train.rows.numeric, "columns": train.columns.numeric},
                 "parts": {p: m.nnz for p, m in split.parts.items()},
             }
-        (run_dir.root / "layers.txt").write_text(table + "\n", encoding="utf-8")
+        run_dir.write_text("layers.txt", table + "\n")
         run_dir.write_json(
             "run.json",
             {

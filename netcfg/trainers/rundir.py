@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from safetensors.torch import load_file
 
 from netcfg.config import validate_config
 from netcfg.data.ids import IdIndex
+from netcfg.data.store import atomic_file
 from netcfg.errors import Location, ModelError
 from netcfg.networks.compile import compile_network
 from netcfg.networks.network import Network
@@ -72,14 +72,17 @@ class RunDir:
         return self.root / "events"
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
-        """Write a JSON file atomically (temporary file, fsync, rename)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        temporary = self.root / f".{name}.tmp"
-        with temporary.open("w", encoding="utf-8") as out:
-            out.write(json.dumps(data, indent=2) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.root / name)
+        """Write a JSON file atomically (temporary file, fsync, rename; the temporary file
+        is removed when the write fails)."""
+        self.write_text(name, json.dumps(data, indent=2) + "\n")
+
+    def write_text(self, name: str, text: str) -> None:
+        """Write a UTF-8 text file of the run (``name`` relative to the root) atomically:
+        a failed write (a full disk) leaves the previous file, or none, never half of one."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_file(path) as temporary:
+            temporary.write_text(text, encoding="utf-8", newline="\n")
 
     def read_json(self, name: str) -> dict[str, Any]:
         """Read a JSON object file of the run.
@@ -107,8 +110,9 @@ class RunDir:
         """Keep the original ids of a DataSet's rows and columns."""
         folder = self.root / "ids" / dataset
         folder.mkdir(parents=True, exist_ok=True)
-        rows.save(folder / "rows.txt")
-        columns.save(folder / "columns.txt")
+        for name, index in (("rows.txt", rows), ("columns.txt", columns)):
+            with atomic_file(folder / name) as temporary:  # never half an id file
+                index.save(temporary)
 
     def load_ids(self, dataset: str, numeric: dict[str, bool]) -> tuple[IdIndex, IdIndex]:
         """The original ids of a DataSet's rows and columns.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PositiveInt
@@ -120,6 +121,18 @@ PrecisionName = spec_enum(
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?|mps)$"
 
 
+def _device_name(value: Any) -> Any:
+    """A Device as written; a string that names no device is an error listing the names
+    (pydantic's own message would show the pattern)."""
+    if isinstance(value, str) and not re.fullmatch(DEVICE_PATTERN, value):
+        raise spec_error(f"unknown Device '{value}'; expected auto, cpu, cuda, cuda:N or mps")
+    return value
+
+
+DeviceName = Annotated[str, BeforeValidator(_device_name)]
+"""``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``."""
+
+
 class TrainingSpec(SpecBase):
     """How the network is trained: optimizer, schedule, batches, epochs, re-feeding."""
 
@@ -162,7 +175,7 @@ class TrainingSpec(SpecBase):
     Deterministic: bool = spec_field(
         False, description="Use deterministic algorithms only (identical runs, slower)."
     )
-    Device: str = spec_field(
+    Device: DeviceName = spec_field(
         "auto",
         pattern=DEVICE_PATTERN,
         description="auto, cpu, cuda, cuda:N or mps (auto: cuda when available).",

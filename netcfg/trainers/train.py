@@ -65,14 +65,31 @@ def _load(config, overrides: Sequence[str], data: Sequence[str]) -> ModelSpec:
 
 
 def _device(name: str) -> torch.device:
+    """The torch device of ``Training.Device``.
+
+    Raises:
+        ConfigError: the device is not on this machine (no CUDA, no such CUDA device
+            number, no MPS).
+    """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
+    missing = None
+    if name.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(name.partition(":")[2] or 0)
+        if not count:
+            missing = "no CUDA"
+        elif index >= count:
+            missing = f"its CUDA devices are cuda:0 to cuda:{count - 1}"
+    elif name == "mps" and not torch.backends.mps.is_available():
+        missing = "no MPS"
+    if missing is not None:
         raise ConfigError(
             [
                 Issue(
                     ("Training", "Device"),
-                    f"device '{name}' is not available on this machine (no CUDA); use auto or cpu",
+                    f"device '{name}' is not available on this machine ({missing}); "
+                    "use auto or cpu",
                 )
             ]
         )

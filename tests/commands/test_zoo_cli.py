@@ -217,7 +217,7 @@ def test_add_leaves_the_zoo_as_it_was_when_copying_fails(
     assert run(capsys, "zoo", "add", finished_run, "m")[0] == 0
     before = sorted(p.relative_to(zoo) for p in zoo.rglob("*"))
 
-    def disk_full(source, target):
+    def disk_full(source, target, **options):
         Path(target).mkdir()
         (Path(target) / "run.json").write_text("{")
         raise OSError(28, "No space left on device")

@@ -19,8 +19,10 @@ from helpers import write
 
 from netcfg import load_config
 from netcfg.cli import main
+from netcfg.config import validate_config
 from netcfg.config.reader import parse_config_text
 from netcfg.config.yaml_reader import PureYamlLoader, YamlLimitError, YamlLoader
+from netcfg.errors import ConfigError
 from netcfg.networks.graph import find_cycle, topological_order
 
 LAYERS = "Layers:\n  - {Name: In, Kind: Input, N: 8, DataSet: x}\n"
@@ -257,3 +259,21 @@ def test_validation_is_linear(tmp_path, capsys):
         small, large = min(small, seconds(2_000)), min(large, seconds(10_000))
     assert large < 20, (small, large)
     assert large / small < 8, (small, large)
+
+
+@pytest.mark.parametrize("levels", [101, 5000])
+def test_a_python_config_nested_too_deep_is_a_located_error(levels):
+    deep = inner = {}
+    for _ in range(levels):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(ConfigError) as caught:
+        validate_config({"Layers": [], "Extra": deep}, source="given.json")
+    assert "given.json" in str(caught.value) and "100 levels" in str(caught.value)
+
+
+def test_a_python_config_that_refers_to_itself_is_an_error_not_a_hang():
+    loop: dict = {"Layers": []}
+    loop["Extra"] = loop
+    with pytest.raises(ConfigError, match="100 levels"):
+        validate_config(loop)

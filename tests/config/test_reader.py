@@ -65,7 +65,7 @@ def test_yaml_syntax_error_has_line_and_column():
         ("# only a comment\n", "yaml", "m: empty config file"),
         ("[1, 2]", "json", "m:1: the config must be an object at the top level, not an array"),
         ("- 1\n", "yaml", "m:1: the config must be an object at the top level, not an array"),
-        ("42", "json", "m:1: the config must be an object at the top level, not a int value"),
+        ("42", "json", "m:1: the config must be an object at the top level, not a number"),
         (
             '{"a": NaN}',
             "json",

@@ -8,9 +8,11 @@ and a fragment of what is printed. ``{User}``, ``{Item}``, ``{dataset}``, ``{spl
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,3 +200,27 @@ FULL = errno.ENOSPC
 DENIED = errno.EACCES
 READ_ONLY = errno.EROFS
 QUOTA = errno.EDQUOT
+
+
+CASE_SECONDS = 60
+"""The most one hostile case (or one generated example) may take: past it, it hangs."""
+
+
+@contextlib.contextmanager
+def bounded(seconds: float = CASE_SECONDS):
+    """Fail the running test when the block takes longer than ``seconds`` (a hang).
+
+    SIGALRM interrupts the main thread wherever it is; `pytest.fail` raises an exception
+    that netcfg's own ``except Exception`` handlers do not catch.
+    """
+
+    def expire(signum, frame):
+        pytest.fail(f"hang: still running after {seconds} s", pytrace=False)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
