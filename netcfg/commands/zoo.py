@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
@@ -55,7 +56,10 @@ def _list_trained(as_json: bool) -> None:
     from netcfg.inference.models import user_zoo_dir
     from netcfg.inference.user_zoo import trained_models
 
-    models = trained_models()
+    problems: list[str] = []
+    models = trained_models(problems)
+    for problem in problems:
+        print(f"netcfg: warning: {problem}; left out of the list", file=sys.stderr)
     if as_json:
         print(json.dumps([asdict(m) | {"path": str(m.path)} for m in models]))
     elif models:

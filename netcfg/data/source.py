@@ -117,7 +117,10 @@ def _matrix(path: Path, source: DataSourceSpec) -> Interactions:
             Location(str(path)),
         )
     if not path.is_file():
-        raise DataError("no such file or directory", Location(str(path)))
+        problem = "no such file or directory"
+        if path.exists():  # a device, a pipe or a socket: reading it may never end
+            problem = "not a regular file; give a data file, a dataset or a split folder"
+        raise DataError(problem, Location(str(path)))
     return import_file(path, None, _format(source))
 
 

@@ -195,16 +195,34 @@ def _copy_file(source: str, target: str) -> str:
         raise _CopyFailed(err) from err
 
 
-def trained_models() -> list[TrainedModel]:
-    """The models of the user zoo, sorted by name."""
+def trained_models(problems: list[str] | None = None) -> list[TrainedModel]:
+    """The models of the user zoo, sorted by name.
+
+    Args:
+        problems: when given, a folder whose ``run.json`` or ``config.json`` cannot be read
+            is left out and its problem appended here, so one damaged entry does not hide
+            the others; otherwise it raises.
+
+    Raises:
+        ModelError: a damaged entry, when ``problems`` is None.
+    """
     root = user_zoo_dir()
     folders = sorted(root.iterdir()) if root.is_dir() else []
     models = []
     for folder in folders:
         if folder.name.startswith(".") or not (folder / "run.json").is_file():
             continue
-        run = _read_json(folder / "run.json")
-        config = _read_json(folder / "config.json") if (folder / "config.json").is_file() else {}
+        try:
+            run = _read_json(folder / "run.json")
+            has_config = (folder / "config.json").is_file()
+            config = _read_json(folder / "config.json") if has_config else {}
+            if not isinstance(run, dict) or not isinstance(config, dict):
+                raise ModelError(f"{folder}: run.json and config.json must hold JSON objects")
+        except ModelError as err:
+            if problems is None:
+                raise
+            problems.append(str(err))
+            continue
         models.append(
             TrainedModel(
                 name=folder.name,

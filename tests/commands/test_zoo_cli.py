@@ -156,6 +156,17 @@ def test_list_trained_shows_name_metrics_and_path(capsys, zoo, finished_run):
     }
 
 
+def test_a_damaged_entry_is_left_out_of_the_list_with_a_warning(capsys, zoo, finished_run):
+    assert run(capsys, "zoo", "add", finished_run, "good")[0] == 0
+    (zoo / "broken").mkdir()
+    (zoo / "broken" / "run.json").write_text("{")
+    code, out, err = run(capsys, "zoo", "list", "--trained")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["NAME", "good"]
+    assert f"{zoo / 'broken' / 'run.json'}: cannot read" in err and "left out" in err
+    code, out, _ = run(capsys, "zoo", "list", "--trained", "--json")
+    assert [entry["name"] for entry in json.loads(out)] == ["good"]
+
+
 def test_train_save_as_registers_the_finished_run(capsys, zoo, tmp_path):
     out_dir = tmp_path / "run"
     code, out, err = run(

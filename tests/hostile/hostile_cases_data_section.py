@@ -126,6 +126,7 @@ TREATMENT = [
 
 FILES = [
     trained("data-test-missing", {**PATH, "Test": "nope.tsv"}, "/nope.tsv: no such file"),
+    trained("data-path-device", {"Path": "/dev/zero"}, "/dev/zero: not a regular file"),
     trained("data-test-folder", {**PATH, "Test": "adir"}, "/adir: not a file", **{"adir/x": ""}),
     trained(
         "data-split-part-unknown",

@@ -20,6 +20,11 @@ def _damaged_entry(root) -> None:
     (root / "zoo" / "bad" / "run.json").write_text("{")
 
 
+def _list_entry(root) -> None:
+    (root / "zoo" / "odd").mkdir(parents=True)
+    (root / "zoo" / "odd" / "run.json").write_text("[1, 2]")
+
+
 ZOO = [
     case("zoo-add-dotdot", "zoo add r ../x", 2, f"invalid model name '../x': {NAME}", copy=RUN),
     case("zoo-add-slash", "zoo add r a/b", 2, "invalid model name 'a/b'", copy=RUN),
@@ -75,9 +80,16 @@ ZOO = [
     case(
         "zoo-list-damaged-entry",
         "zoo list --trained",
-        2,
+        0,
         "zoo/bad/run.json: cannot read",
         edits=(_damaged_entry,),
+    ),
+    case(
+        "zoo-list-entry-not-an-object",
+        "zoo list --trained",
+        0,
+        "run.json and config.json must hold JSON objects; left out of the list",
+        edits=(_list_entry,),
     ),
     case("zoo-remove", "zoo remove m", 2, "argument SUBCOMMAND: invalid choice: 'remove'"),
 ]
