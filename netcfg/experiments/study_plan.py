@@ -17,6 +17,7 @@ from typing import Any
 
 from netcfg.config import load_config
 from netcfg.config.render import render_config
+from netcfg.data.store import atomic_file
 from netcfg.ensembles.load import ensemble_tree, load_ensemble
 from netcfg.errors import ConfigError, Issue, UsageError, environment_fault, unusable_folder
 from netcfg.trainers.bindings import bind_data
@@ -196,6 +197,5 @@ def write_plan(plan: StudyPlan) -> None:
         return
     record = {**asdict(plan), **plan.identity(), "out": str(plan.out)}
     record["created"] = datetime.datetime.now().isoformat(timespec="seconds")
-    temporary = path.with_name(".study.json.tmp")
-    temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    with atomic_file(path) as temporary:
+        temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -11,6 +11,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from netcfg.data.store import atomic_file
 from netcfg.ensembles.rundir import evaluate_ensemble
 from netcfg.errors import DataError
 from netcfg.experiments.study_plan import StudyPlan
@@ -156,6 +157,5 @@ def _read_summary(folder: Path) -> dict:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    with atomic_file(path) as temporary:
+        temporary.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
