@@ -45,6 +45,7 @@ def check_model(spec: ModelSpec) -> list[Issue]:
         *_losses(spec),
         *_data(spec),
         *_training(spec),
+        *_baseline(spec),
         *size_issues(spec),
     ]
 
@@ -243,6 +244,35 @@ def _data(spec: ModelSpec) -> Iterator[Issue]:
                 ("Layers", index, "DataSet"),
                 f"layer '{layer.Name}': DataSet "
                 f"'{name}' is not bound under Data (which binds {bound})",
+            )
+
+
+def _baseline(spec: ModelSpec) -> Iterator[Issue]:
+    if spec.Baseline is None:
+        return
+    outputs = spec.layers_of_kind(LayerKind.Output)
+    inputs = [layer.DataSet for layer in spec.layers_of_kind(LayerKind.Input)]
+    if spec.ErrorFunction is not ErrorFunctionKind.MaskedMSE:
+        yield Issue(("Baseline",), "a Baseline predicts ratings: it needs MaskedMSE")
+    elif len(outputs) != 1 or outputs[0].DataSet not in inputs:
+        yield Issue(
+            ("Baseline",),
+            "a Baseline takes each row's level from the input: it needs one Output layer "
+            "whose DataSet an Input layer also reads (an autoencoder)",
+        )
+    else:
+        shaped = [
+            layer.Name
+            for layer in spec.Layers
+            if getattr(layer, "DataSet", None) == outputs[0].DataSet
+            and isinstance(layer.N, (list, tuple))
+            and len(layer.N) > 1
+        ]
+        if shaped:
+            yield Issue(
+                ("Baseline",),
+                f"a Baseline works on rows of ratings, but layer '{shaped[0]}' gives "
+                f"DataSet '{outputs[0].DataSet}' several dimensions",
             )
 
 

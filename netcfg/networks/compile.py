@@ -20,6 +20,7 @@ from netcfg.layers.common import LayerKind, LayerType, width_dims
 from netcfg.layers.compute import ComputeMode
 from netcfg.layers.projection import Projection
 from netcfg.layers.registry import BuildContext, Built
+from netcfg.networks.baseline import RatingBaseline
 from netcfg.networks.checks import layer_dependencies, shared_source
 from netcfg.networks.graph import topological_order
 from netcfg.networks.losses import SparsenessPenalty, create_loss
@@ -115,6 +116,7 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
 
 def _compile(spec: ModelSpec, widths: Widths | None) -> Network:
     dims, issues = resolve_widths(spec, widths)
+    _widen_for_indicators(spec, dims)
     order = topological_order({layer.Name: layer_dependencies(layer) for layer in spec.Layers})
     index_of = {layer.Name: index for index, layer in enumerate(spec.Layers)}
     built: dict[str, Built] = {}
@@ -296,4 +298,29 @@ def _network(spec: ModelSpec, order: Sequence[str], built: Mapping[str, Built]) 
         losses=losses,
         penalties=penalties,
         shapes={name: built[name].shape.dims for name in order},
+        **_baseline(spec, {name: built[name].shape.dims for name in order}),
     )
+
+
+def _widen_for_indicators(spec: ModelSpec, dims: dict[str, tuple[int, ...] | None]) -> None:
+    """A Baseline with Indicators feeds its Input layer twice the DataSet's width."""
+    if spec.Baseline is None or not spec.Baseline.Indicators:
+        return
+    dataset = spec.layers_of_kind(LayerKind.Output)[0].DataSet
+    for layer in spec.layers_of_kind(LayerKind.Input):
+        if layer.DataSet == dataset and dims.get(layer.Name) is not None:
+            dims[layer.Name] = (2 * math.prod(dims[layer.Name]),)
+
+
+def _baseline(spec: ModelSpec, dims: Mapping[str, tuple[int, ...] | None]) -> dict:
+    """The Network arguments of the spec's Baseline (none without one)."""
+    if spec.Baseline is None:
+        return {}
+    output = spec.layers_of_kind(LayerKind.Output)[0]
+    dataset, width = output.DataSet, math.prod(dims[output.Name])
+    return {
+        "baseline": RatingBaseline(
+            width, spec.Baseline.Shrinkage, spec.Baseline.CenterInput, spec.Baseline.Indicators
+        ),
+        "baseline_dataset": dataset,
+    }

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
+from netcfg.networks.baseline import RatingBaseline
 
 __all__ = ["Network", "NetworkOutput", "OutputMode"]
 
@@ -75,6 +76,9 @@ class Network(nn.Module):
         losses: per Output layer, its loss module ``(a, target, z=, weight=) -> scalar``.
         penalties: per layer, a penalty module ``(a) -> scalar`` (sparseness).
         shapes: per layer, the dimensions of its output for one example.
+        baseline: a rating baseline around which the outputs on ``baseline_dataset`` are
+            predicted (`RatingBaseline`); its row offsets come from that DataSet's input.
+        baseline_dataset: the DataSet read and predicted relative to the baseline.
     """
 
     def __init__(
@@ -89,6 +93,8 @@ class Network(nn.Module):
         losses: Mapping[str, nn.Module],
         penalties: Mapping[str, nn.Module] | None = None,
         shapes: Mapping[str, tuple[int, ...]] | None = None,
+        baseline: RatingBaseline | None = None,
+        baseline_dataset: str | None = None,
     ):
         super().__init__()
         self.layers = nn.ModuleDict(layers)
@@ -100,7 +106,17 @@ class Network(nn.Module):
         self.inputs = dict(inputs)
         self.outputs = dict(outputs)
         self.shapes = dict(shapes or {})
+        self.baseline = baseline
+        self.baseline_dataset = baseline_dataset
         self._read = {s for names in (*self.sources.values(), *self.skips.values()) for s in names}
+
+    def data_shape(self, input_layer: str) -> tuple[int, ...]:
+        """Dimensions of the data an Input layer reads: its own, or half its width when
+        the baseline appends indicators to that data."""
+        widened = self.baseline is not None and self.baseline.indicators
+        if widened and self.inputs[input_layer] == self.baseline_dataset:
+            return (self.shapes[input_layer][0] // 2,)
+        return self.shapes[input_layer]
 
     def forward(
         self,
@@ -123,6 +139,9 @@ class Network(nn.Module):
             The outputs, and the loss terms when ``targets`` are given.
         """
         mode = OutputMode(mode)
+        offsets = None
+        if self.baseline is not None and self.baseline_dataset in inputs:
+            inputs, targets, offsets = self._relative(inputs, targets)
         values: dict[str, Tensor | SparseBatch] = {}
         result = NetworkOutput(outputs={})
         for name in self.order:
@@ -154,7 +173,24 @@ class Network(nn.Module):
                         z=z if exact_z else None,
                         weight=(weights or {}).get(dataset),
                     )
+        if offsets is not None:
+            for name, dataset in self.outputs.items():
+                if dataset == self.baseline_dataset and name in result.outputs:
+                    result.outputs[name] = self.baseline.restore(result.outputs[name], offsets)
         return result
+
+    def _relative(
+        self,
+        inputs: Mapping[str, Tensor | SparseBatch],
+        targets: Mapping[str, Tensor | SparseBatch] | None,
+    ) -> tuple[dict, dict | None, Tensor]:
+        """Inputs and targets relative to the baseline, and the row offsets to add back."""
+        name = self.baseline_dataset
+        offsets = self.baseline.row_offsets(inputs[name])
+        inputs = {**inputs, name: self.baseline.center(inputs[name])}
+        if targets is not None and name in targets:
+            targets = {**targets, name: self.baseline.residual(targets[name], offsets)}
+        return inputs, targets, offsets
 
     def sampled(self, name: str, mode: OutputMode | str = OutputMode.Sparse) -> bool:
         """Whether Output layer ``name`` can be computed at its target's entries in ``mode``

@@ -19,6 +19,7 @@ from netcfg.experiments.spec import SearchParameter
 from netcfg.layers import LayerSpec, layer_tag
 from netcfg.layers.activations import SELU_ALPHA, SELU_LAMBDA, ActivationKind
 from netcfg.layers.common import LayerKind, SparsenessPenaltySpec
+from netcfg.networks.baseline import BaselineSpec
 from netcfg.networks.losses.error_function import ErrorFunctionKind, ErrorFunctionName
 from netcfg.spec_base import OneOrMany, SpecBase, spec_enum, spec_field
 from netcfg.trainers.spec import EvaluationSpec, TrainingSpec
@@ -213,6 +214,12 @@ class ModelSpec(SpecBase):
     )
     Denoising: DenoisingSpec = spec_field(
         DenoisingSpec(), description="Denoising of sparse inputs (on if p > 0)."
+    )
+    Baseline: BaselineSpec | None = spec_field(
+        None,
+        description="netcfg extension, for rating autoencoders (MaskedMSE): predict each "
+        "rating as the global mean plus the row's shrunk mean offset plus what the network "
+        "adds (netcfg.networks.baseline). Off when absent.",
     )
     DeltaBoost: DeltaBoostSpec = spec_field(
         DeltaBoostSpec(), description="Gradient multipliers for sparse targets."

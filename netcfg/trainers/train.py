@@ -168,6 +168,8 @@ def _run(
     torch.use_deterministic_algorithms(training.Deterministic)
     run_data = bind_data(spec, spec.input_datasets(), spec.target_datasets())
     network = compile_network(spec, run_data.widths()).to(device)
+    if network.baseline is not None:  # a checkpoint, if resuming, overrides this start
+        network.baseline.start_at(run_data.train()[network.baseline_dataset].values_or_ones().mean())
     _check_refeed(spec, network)
     optimizer = create_optimizer(training.Optimizer, network.named_parameters())
     loader = RowLoader(
@@ -268,7 +270,7 @@ def _check_refeed(spec: ModelSpec, network) -> None:
         return
     (input_layer,) = network.inputs
     (output_layer,) = network.outputs
-    if network.shapes[input_layer] != network.shapes[output_layer]:
+    if network.data_shape(input_layer) != network.shapes[output_layer]:
         raise ConfigError(
             [
                 Issue(
@@ -276,7 +278,7 @@ def _check_refeed(spec: ModelSpec, network) -> None:
                     (
                         f"re-feeding needs the output '{output_layer}' as wide as the input "
                         f"'{input_layer}' ({network.shapes[output_layer]} vs "
-                        f"{network.shapes[input_layer]})"
+                        f"{network.data_shape(input_layer)})"
                     ),
                 )
             ]

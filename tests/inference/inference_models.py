@@ -44,12 +44,20 @@ def random_matrix(
 
 
 def random_model(
-    rows: IdIndex, columns: IdIndex, seed: int, orientation: str = "user", hidden: int = 8
+    rows: IdIndex,
+    columns: IdIndex,
+    seed: int,
+    orientation: str = "user",
+    hidden: int = 8,
+    baseline: dict | None = None,
 ) -> LoadedModel:
-    """An untrained model over the given ids (what predict needs, without training)."""
-    spec = validate_config(autoencoder_config(hidden))
+    """An untrained model over the given ids (what predict needs, without training);
+    ``baseline``: a rating Baseline, its global mean set to 3."""
+    spec = validate_config({**autoencoder_config(hidden), "Baseline": baseline})
     torch.manual_seed(seed)
     network = compile_network(spec, {"ratings": len(columns)}).eval()
+    if baseline is not None:
+        network.baseline.start_at(3.0)
     run = {
         "datasets": {
             "ratings": {

@@ -11,10 +11,10 @@ from netcfg.data.batch import SparseBatch
 from netcfg.inference.export import export_model
 
 
-@pytest.fixture
-def model():
+@pytest.fixture(params=[None, {"Indicators": True}], ids=["plain", "baseline"])
+def model(request):
     data = random_matrix(50, 30, 0.2, seed=5)
-    return random_model(data.rows, data.columns, seed=5, hidden=6)
+    return random_model(data.rows, data.columns, seed=5, hidden=6, baseline=request.param)
 
 
 def _reference(model, dense: torch.Tensor) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
@@ -144,3 +145,23 @@ def test_monitoring_needs_what_it_watches(tiny, tmp_path):
     implicit["Data"] = {"ratings": {**tiny["Data"]["ratings"], "Binarize": 4}}
     with pytest.raises(ConfigError, match="metric 'RMSE' is not computed for this data"):
         netcfg.train(implicit, out=tmp_path / "b")
+
+
+def test_a_baseline_starts_at_the_training_mean_and_is_reloaded(tiny, tmp_path):
+    tiny["Baseline"] = {"Shrinkage": 3.0}
+    tiny["Training"].update(Epochs=1, Optimizer={"Type": "SGD", "LearningRate": 1e-9})
+    netcfg.train(tiny, out=tmp_path / "run")
+    model = load_model(tmp_path / "run")
+    split = open_source(DataSourceSpec.model_validate(tiny["Data"]["ratings"]))
+    train_mean = float(np.mean(split.train.values))  # a step of 1e-9 leaves it there
+    assert train_mean > 1 and model.network.baseline.mean.item() == pytest.approx(train_mean)
+
+
+def test_re_feeding_a_network_whose_baseline_appends_indicators(tiny, tmp_path):
+    # the Input layer reads twice the width; what is fed back is the output's width
+    tiny["Baseline"] = {"Indicators": True}
+    tiny["Training"].update(Epochs=2, RefeedSteps=1)
+    result = netcfg.train(tiny, out=tmp_path / "run")
+    assert 0 < result.test["RMSE"] < 2
+    network = load_model(tmp_path / "run").network
+    assert network.shapes["Input"] == (160,) and network.data_shape("Input") == (80,)
