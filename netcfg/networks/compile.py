@@ -288,6 +288,7 @@ def _network(spec: ModelSpec, order: Sequence[str], built: Mapping[str, Built]) 
             p = own.p if own is not None and own.p > 0 else net_penalty.p
             beta = own.beta if own is not None and own.beta > 0 else net_penalty.beta
             penalties[layer.Name] = SparsenessPenalty(p, beta)
+    shapes = {name: built[name].shape.dims for name in order}
     return Network(
         {name: built[name].module for name in order},
         order=order,
@@ -297,8 +298,8 @@ def _network(spec: ModelSpec, order: Sequence[str], built: Mapping[str, Built]) 
         outputs={layer.Name: layer.DataSet for layer in spec.layers_of_kind(LayerKind.Output)},
         losses=losses,
         penalties=penalties,
-        shapes={name: built[name].shape.dims for name in order},
-        **_baseline(spec, {name: built[name].shape.dims for name in order}),
+        shapes=shapes,
+        **_baseline(spec, shapes),
     )
 
 
