@@ -54,8 +54,20 @@ class NetworkOutput:
 
     @property
     def loss(self) -> Tensor:
-        """The objective: the sum of the loss terms."""
+        """The objective: the sum of the loss terms.
+
+        Raises:
+            ValueError: the forward pass had no targets, so there is no loss.
+        """
+        if not self.losses:
+            raise ValueError(
+                "no loss terms: the network was called without targets; call it as "
+                "network(inputs, targets) to get a loss"
+            )
         return torch.stack(list(self.losses.values())).sum()
+
+
+torch.export.register_dataclass(NetworkOutput, serialized_type_name="netcfg.NetworkOutput")
 
 
 def _dense(x: Tensor | SparseBatch) -> Tensor:
@@ -120,8 +132,8 @@ class Network(nn.Module):
 
     def forward(
         self,
-        inputs: Mapping[str, Tensor | SparseBatch],
-        targets: Mapping[str, Tensor | SparseBatch] | None = None,
+        inputs: Mapping[str, Tensor | SparseBatch] | Tensor | SparseBatch,
+        targets: Mapping[str, Tensor | SparseBatch] | Tensor | SparseBatch | None = None,
         weights: Mapping[str, Tensor] | None = None,
         *,
         mode: OutputMode | str = OutputMode.Dense,
@@ -129,8 +141,10 @@ class Network(nn.Module):
         """Run the network.
 
         Args:
-            inputs: a batch for each DataSet read by an Input layer.
-            targets: a batch for each DataSet of an Output layer, to compute the losses.
+            inputs: a batch for each DataSet read by an Input layer (a single batch, not
+                in a mapping, when one DataSet feeds every Input layer).
+            targets: a batch for each DataSet of an Output layer, to compute the losses
+                (a single batch when the Output layers predict one DataSet).
             weights: optional per-example data weights, by target DataSet.
             mode: what to compute of the Output layers (`OutputMode`); without targets
                 every output is dense.
@@ -139,6 +153,9 @@ class Network(nn.Module):
             The outputs, and the loss terms when ``targets`` are given.
         """
         mode = OutputMode(mode)
+        inputs = self._keyed(inputs, self.inputs, "inputs")
+        if targets is not None:
+            targets = self._keyed(targets, self.outputs, "targets")
         offsets = None
         if self.baseline is not None and self.baseline_dataset in inputs:
             inputs, targets, offsets = self._relative(inputs, targets)
@@ -244,6 +261,23 @@ class Network(nn.Module):
             weight=(weights or {}).get(self.outputs[name]),
         )
         return (target.with_values(a) if dense is None else dense), loss
+
+    @staticmethod
+    def _keyed(
+        batches: Mapping[str, Tensor | SparseBatch] | Tensor | SparseBatch,
+        datasets: Mapping[str, str],
+        what: str,
+    ) -> Mapping[str, Tensor | SparseBatch]:
+        """``batches`` keyed by DataSet name: a lone batch stands for the only DataSet."""
+        if not isinstance(batches, (Tensor, SparseBatch)):
+            return batches
+        names = sorted(set(datasets.values()))
+        if len(names) != 1:
+            raise TypeError(
+                f"{what}: this network reads several DataSets ({', '.join(names)}); give "
+                "a dict of batches by DataSet name"
+            )
+        return {names[0]: batches}
 
     @staticmethod
     def _batch(

@@ -169,3 +169,58 @@ def test_missing_batches_are_named():
     network = compile_network(load_config(EXAMPLES / "dsstne" / "config_3.json"), {"input": 5})
     with pytest.raises(KeyError, match="no batch for DataSet 'input' \\(Input layer 'Input'\\)"):
         network({"inputs": torch.zeros(1, 5)})
+
+
+def _rating_network():
+    spec = validate_config(
+        {
+            "ErrorFunction": "MaskedMSE",
+            "Layers": [
+                {"Name": "In", "N": 12, "DataSet": "r", "Sparse": True},
+                {"Name": "H", "N": 5},
+                {"Name": "Out", "Kind": "Output", "N": 12, "DataSet": "r", "Activation": "Linear"},
+            ],
+        }
+    )
+    torch.manual_seed(0)
+    return compile_network(spec).eval()
+
+
+def test_a_lone_batch_stands_for_the_only_dataset():
+    network = _rating_network()
+    dense = _sparse_rows(4, 12, 0.4, seed=7)
+    keyed = network({"r": dense}, {"r": dense})
+    for batch in (dense, SparseBatch.from_dense(dense)):
+        alone = network(batch, batch)
+        torch.testing.assert_close(alone.outputs["Out"], keyed.outputs["Out"])
+        torch.testing.assert_close(alone.loss, keyed.loss)
+
+
+def test_a_lone_batch_is_refused_when_several_datasets_are_read():
+    spec = validate_config(
+        {
+            "Layers": [
+                {"Name": "A", "Kind": "Input", "N": 4, "DataSet": "a"},
+                {"Name": "B", "Kind": "Input", "N": 4, "DataSet": "b"},
+                {"Name": "H", "N": 3, "Source": ["A", "B"]},
+                {"Name": "Out", "Kind": "Output", "N": 2, "DataSet": "y", "Source": ["H"]},
+            ]
+        }
+    )
+    with pytest.raises(TypeError, match=r"several DataSets \(a, b\)"):
+        compile_network(spec)(torch.rand(2, 4))
+
+
+def test_loss_without_targets_says_what_to_do():
+    output = _rating_network()(torch.rand(2, 12))
+    with pytest.raises(ValueError, match="called without targets"):
+        _ = output.loss
+
+
+def test_torch_export_traces_the_network():
+    network = _rating_network()
+    dense = _sparse_rows(3, 12, 0.5, seed=8)
+    exported = torch.export.export(network, ({"r": dense},))
+    torch.testing.assert_close(
+        exported.module()({"r": dense}).outputs["Out"], network({"r": dense}).outputs["Out"]
+    )
