@@ -20,8 +20,8 @@ __version__ = "0.2.0"
 
 
 def __getattr__(name: str):
-    """``netcfg.train``, ``netcfg.tune`` and ``netcfg.load_model`` are imported on first use
-    (they pull in TensorBoard, the trainer and Optuna)."""
+    """``netcfg.train``, ``netcfg.tune``, ``netcfg.load_model`` and ``netcfg.recommend``
+    are imported on first use (they pull in TensorBoard, the trainer and Optuna)."""
     if name == "train":
         from netcfg.experiments.run import train
 
@@ -34,6 +34,10 @@ def __getattr__(name: str):
         from netcfg.trainers.rundir import load_model
 
         return load_model
+    if name == "recommend":
+        from netcfg.inference.recommend import recommend
+
+        return recommend
     raise AttributeError(f"module 'netcfg' has no attribute {name!r}")
 
 
@@ -49,6 +53,7 @@ __all__ = [
     "compile_network",
     "load_config",
     "load_model",
+    "recommend",
     "train",
     "tune",
     "validate_config",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from hypothesis import given, settings
@@ -107,3 +109,32 @@ def test_new_users_are_folded_in_and_unknown_items_counted(matrix):
     assert recs.report["dropped_interactions"] == unknown and recs.report["unknown_items"] == 2
     assert recs.report["unknown_users"] == 1
     assert all(len(ranked) == 3 for _, ranked in recs.lists())
+
+
+def test_the_readme_python_recommendation_example(tmp_path, monkeypatch):
+    # README, section Python: train, reload, recommend; checked against a brute-force ranking
+    import itertools
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "trainers"))
+    from trainer_configs import TINY
+
+    import netcfg
+    from netcfg.inference.models import training_interactions
+
+    monkeypatch.setenv("NETCFG_DATA", str(tmp_path / "cache"))
+    netcfg.train(TINY, out=tmp_path / "qs")
+    model = netcfg.load_model(tmp_path / "qs")
+    seen = training_interactions(model)
+    recs = netcfg.recommend(model, seen, k=5)
+    assert recs.report["users_without_known_items"] == 0
+    with torch.no_grad():
+        scores = model.network(seen.batch(np.arange(seen.shape[0]))).outputs["Output"].numpy()
+    scores[seen.row_of_entries(), seen.indices] = -np.inf  # seen items are left out
+    users = list(itertools.islice(recs.lists(), 3))
+    assert len(users) == 3
+    for user, items in users:
+        row = seen.rows.position(user)
+        best = np.argsort(-scores[row], kind="stable")[:5]
+        assert [item for item, _ in items] == seen.columns.ids[best].tolist()
+        np.testing.assert_allclose([s for _, s in items], scores[row, best], rtol=1e-5)
