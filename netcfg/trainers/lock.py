@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,13 +109,18 @@ def exclusive(path: Path, busy: Callable[[str], NetcfgError], purpose: str) -> I
         _release(path, handle)
 
 
-def _holder(handle: int) -> str:
-    """`` (pid N on HOST)`` from the lock file, or nothing when it is not written yet."""
-    try:
-        pid, host = os.pread(handle, 300, 0).decode().split()
-    except (OSError, UnicodeDecodeError, ValueError):
-        return ""
-    return f" (pid {pid} on {host})"
+def _holder(handle: int, patience: float = 1.0) -> str:
+    """`` (pid N on HOST)`` from the lock file, or nothing when the holder has not written
+    it within ``patience`` seconds (it writes right after taking the lock)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            pid, host = os.pread(handle, 300, 0).decode().split()
+            return f" (pid {pid} on {host})"
+        except (OSError, UnicodeDecodeError, ValueError):
+            if time.monotonic() >= deadline:
+                return ""
+            time.sleep(0.01)
 
 
 def _same_file(handle: int, path: Path) -> bool:

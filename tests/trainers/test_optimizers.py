@@ -277,3 +277,46 @@ def test_every_optimizer_type_has_lazy_off_by_default_and_in_its_groups(spec):
     assert [g["lazy"] for g in opt.param_groups] == [True, True]
     opt = create_optimizer(spec, torch.nn.Linear(2, 3).named_parameters())
     assert [g["lazy"] for g in opt.param_groups] == [False, False]
+
+
+@pytest.mark.parametrize("compute", ["Auto", "Dense"])
+def test_what_readme_says_about_plain_torch_optimizers(compute):
+    # README, Python: a sparse Input's row-sparse gradient is refused by torch.optim.Adam,
+    # accepted by netcfg's optimizers, SGD and Adagrad; Compute Dense makes it dense
+    from netcfg import compile_network, validate_config
+    from netcfg.data import SparseBatch
+
+    spec = validate_config(
+        {
+            "ErrorFunction": "MaskedMSE",
+            "Training": {"Optimizer": {"Type": "Adam", "LearningRate": 0.001}},
+            "Layers": [
+                {"Name": "In", "N": 200, "DataSet": "r", "Sparse": True, "Compute": compute},
+                {"Name": "H", "N": 5},
+                {"Name": "Out", "Kind": "Output", "N": 200, "DataSet": "r", "Sparse": True,
+                 "Activation": "Linear"},
+            ],
+        }
+    )
+    network = compile_network(spec)
+    g = torch.Generator().manual_seed(0)
+    x = SparseBatch.from_dense((torch.rand(3, 200, generator=g) < 0.03) * 5.0)
+
+    def step(optimizer):
+        network.zero_grad()
+        network(x, x).loss.backward()
+        optimizer.step()
+
+    assert network.layers["H"].projections[0].weight.grad is None
+    for make in (
+        lambda: create_optimizer(spec.Training.Optimizer, network.named_parameters()),
+        lambda: torch.optim.SGD(network.parameters(), lr=0.1),
+        lambda: torch.optim.Adagrad(network.parameters()),
+    ):
+        step(make())
+    assert network.layers["H"].projections[0].weight.grad.is_sparse == (compute == "Auto")
+    if compute == "Auto":
+        with pytest.raises(RuntimeError, match="does not support sparse gradients"):
+            step(torch.optim.Adam(network.parameters()))
+    else:
+        step(torch.optim.Adam(network.parameters()))
