@@ -9,7 +9,9 @@ __all__ = ["add_config_arguments", "add_data_argument", "add_space_argument"]
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """The config file and its ``--set`` overrides."""
-    parser.add_argument("config", help="config file (JSON or YAML), or a folder with model.json")
+    parser.add_argument(
+        "config", help="config file (JSON or YAML), a folder with model.json, or zoo:NAME"
+    )
     parser.add_argument(
         "--set",
         dest="overrides",

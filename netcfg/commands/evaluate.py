@@ -89,7 +89,12 @@ def add_parser(subparsers, parents) -> None:
         metavar="[NAME=]PATH",
         help="a split directory (or other data) per DataSet; default: the model's own data",
     )
-    parser.add_argument("--part", choices=("validation", "test", "all"), default="test")
+    parser.add_argument(
+        "--part",
+        choices=("validation", "test", "all"),
+        default="test",
+        help="the held-out part to score (default: test)",
+    )
     parser.add_argument("--metrics", help="comma-separated metric names (default: the run's)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(run=run)

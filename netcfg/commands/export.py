@@ -44,7 +44,7 @@ def add_parser(subparsers, parents) -> None:
         "--signature",
         choices=("dense", "sparse"),
         default="dense",
-        help="dense [batch, items] input, or CSR (indices, offsets, values)",
+        help="dense [batch, items] input, or CSR (indices, offsets, values) (default: dense)",
     )
     parser.add_argument("-o", "--out", required=True, help="file to write")
     parser.set_defaults(run=run)
