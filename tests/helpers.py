@@ -14,6 +14,39 @@ EXAMPLES = REPO / "examples"
 ML100K = REPO.parent / "shared" / "data" / "ml-100k"
 
 
+# A tiny autoencoder on synthetic ratings (300 x 80): the trainer tests' config; deep-copy
+# it before changing it.
+TINY = {
+    "Name": "tiny",
+    "ErrorFunction": "MaskedMSE",
+    "Layers": [
+        {"Name": "Input", "Kind": "Input", "N": "auto", "DataSet": "ratings", "Sparse": True},
+        {"Name": "Hidden", "N": 16, "Activation": "Selu"},
+        {
+            "Name": "Output",
+            "Kind": "Output",
+            "N": "auto",
+            "DataSet": "ratings",
+            "Sparse": True,
+            "Activation": "Linear",
+        },
+    ],
+    "Data": {
+        "ratings": {
+            "Synthetic": {"Users": 300, "Items": 80, "Density": 0.1, "Seed": 0},
+            "Protocol": {"Type": "random", "Fractions": [0.8, 0.1, 0.1], "Seed": 0},
+        }
+    },
+    "Training": {
+        "Optimizer": {"Type": "Adam", "LearningRate": 0.01},
+        "BatchSize": 32,
+        "Epochs": 4,
+        "Seed": 3,
+    },
+    "Evaluation": {"Metrics": ["RMSE", "MAE"]},
+}
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     """Write a config file into tmp_path and return its path."""
     path = tmp_path / name

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import TINY
 from safetensors.torch import load_file
 
 from netcfg.cli import main
@@ -23,36 +24,11 @@ from netcfg.trainers.rundir import load_model
 FULL = "No space left on device"
 READ_ONLY = "Read-only file system"
 
-CONFIG = {
-    "Name": "disk",
-    "ErrorFunction": "MaskedMSE",
-    "Layers": [
-        {"Name": "Input", "Kind": "Input", "N": "auto", "DataSet": "ratings", "Sparse": True},
-        # 80 x 256 weights each way: ~165 KB of weights, twice that of Adam state
-        {"Name": "Hidden", "N": 256, "Activation": "Selu"},
-        {
-            "Name": "Output",
-            "Kind": "Output",
-            "N": "auto",
-            "DataSet": "ratings",
-            "Sparse": True,
-            "Activation": "Linear",
-        },
-    ],
-    "Data": {
-        "ratings": {
-            "Synthetic": {"Users": 300, "Items": 80, "Density": 0.1, "Seed": 0},
-            "Protocol": {"Type": "random", "Fractions": [0.8, 0.1, 0.1], "Seed": 0},
-        }
-    },
-    "Training": {
-        "Optimizer": {"Type": "Adam", "LearningRate": 0.01},
-        "BatchSize": 32,
-        "Epochs": 1,
-        "Seed": 3,
-    },
-    "Evaluation": {"Metrics": ["RMSE"]},
-}
+# TINY with 80 x 256 weights each way: ~165 KB of weights, twice that of Adam state
+CONFIG = copy.deepcopy(TINY)
+CONFIG["Layers"][1]["N"] = 256
+CONFIG["Training"]["Epochs"] = 1
+CONFIG["Evaluation"]["Metrics"] = ["RMSE"]
 
 
 @pytest.fixture

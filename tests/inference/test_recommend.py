@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 from hypothesis import given, settings
@@ -114,10 +112,8 @@ def test_new_users_are_folded_in_and_unknown_items_counted(matrix):
 def test_the_readme_python_recommendation_example(tmp_path, monkeypatch):
     # README, section Python: train, reload, recommend; checked against a brute-force ranking
     import itertools
-    import sys
 
-    sys.path.insert(0, str(Path(__file__).parents[1] / "trainers"))
-    from trainer_configs import TINY
+    from helpers import TINY
 
     import netcfg
     from netcfg.inference.models import training_interactions

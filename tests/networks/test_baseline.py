@@ -27,8 +27,14 @@ def _config(**baseline):
         "Layers": [
             {"Name": "In", "N": 12, "DataSet": "r", "Sparse": True},
             {"Name": "H", "N": 5, "Activation": "Sigmoid"},
-            {"Name": "Out", "Kind": "Output", "N": 12, "DataSet": "r", "Sparse": True,
-             "Activation": "Linear"},
+            {
+                "Name": "Out",
+                "Kind": "Output",
+                "N": 12,
+                "DataSet": "r",
+                "Sparse": True,
+                "Activation": "Linear",
+            },
         ],
     }
 
@@ -132,9 +138,10 @@ def test_indicators_double_the_input_with_a_block_of_ones():
     expected = torch.cat([torch.where(dense != 0, dense - 3.25, 0.0), (dense != 0).float()], 1)
     torch.testing.assert_close(baseline.center(dense), expected)
     sparse = baseline.center(SparseBatch.from_dense(dense))
-    assert sparse.num_columns == 24 and sparse.offsets.tolist() == (
-        SparseBatch.from_dense(dense).offsets * 2
-    ).tolist()
+    assert (
+        sparse.num_columns == 24
+        and sparse.offsets.tolist() == (SparseBatch.from_dense(dense).offsets * 2).tolist()
+    )
     torch.testing.assert_close(sparse.to_dense(), expected)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from trainer_configs import TINY
+from helpers import TINY
 
 
 @pytest.fixture(autouse=True)

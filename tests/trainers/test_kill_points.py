@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from trainer_configs import TINY
+from helpers import TINY
 
 pytestmark = pytest.mark.slow
 

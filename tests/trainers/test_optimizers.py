@@ -293,8 +293,14 @@ def test_what_readme_says_about_plain_torch_optimizers(compute):
             "Layers": [
                 {"Name": "In", "N": 200, "DataSet": "r", "Sparse": True, "Compute": compute},
                 {"Name": "H", "N": 5},
-                {"Name": "Out", "Kind": "Output", "N": 200, "DataSet": "r", "Sparse": True,
-                 "Activation": "Linear"},
+                {
+                    "Name": "Out",
+                    "Kind": "Output",
+                    "N": 200,
+                    "DataSet": "r",
+                    "Sparse": True,
+                    "Activation": "Linear",
+                },
             ],
         }
     )

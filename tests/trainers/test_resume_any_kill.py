@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from trainer_configs import TINY
+from helpers import TINY
 
 
 def _config(tmp_path, **training):

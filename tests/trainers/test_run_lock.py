@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from trainer_configs import TINY
+from helpers import TINY
 
 import netcfg
 from netcfg.cli import main
