@@ -16,12 +16,16 @@ per measurement: ``entry``, ``protocol``, ``metrics``, ``train_seconds``.
   sampled negatives per positive, seed 0); every (user, item) pair is then scored by the
   trained network and ranked with the same metric code.
 - **Baselines** on that split: item popularity, and EASE with lambda chosen on 10% of each
-  user's training positives (seed 0) by NDCG@20, then refitted on all of them.
+  user's training positives (seed 0) by NDCG@20, then refitted on all of them. For rating
+  entries, on each fold they are measured on: the biased baseline (global mean + user bias
+  + item bias, lambda chosen by RMSE on 10% of each user's training ratings, seed 0, then
+  refitted on all of them; `baselines.fit_biases`).
 
-A final line summarises: the best u1 RMSE, and the best ranking entry (by NDCG@20) against
-EASE. ``--check`` compares each entry's headline (the card's ``metric``) with the card's
-``measured`` and exits 1 when one differs by more than 0.005; ``--write-cards`` writes
-``measured``, ``train_seconds`` and the results table into the cards.
+A final line summarises: the best u1 RMSE against the biased baseline's, and the best
+ranking entry (by NDCG@20) against EASE. ``--check`` compares each entry's headline (the
+card's ``metric``) with the card's ``measured`` and exits 1 when one differs by more than
+0.005; ``--write-cards`` writes ``measured``, ``train_seconds`` and the results table into
+the cards.
 ``--export-pairs DIR`` only writes the two-tower pair datasets and the command that trains
 on them.
 
@@ -43,7 +47,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
-from baselines import ease_metrics, popularity_metrics, ranking_with_unseen, tune_ease
+from baselines import (
+    ease_metrics,
+    fit_biases,
+    popularity_metrics,
+    ranking_with_unseen,
+    rating_metrics,
+    tune_biases,
+    tune_ease,
+)
 from cards import headline, results_table, update_card
 from pairs import PAIR_DATASETS, pair_datasets, pair_scores, save_pairs
 from ranking import METRICS
@@ -72,6 +84,8 @@ IMPLICIT = {
     "Protocol": {"Type": "random", "PerUser": True, "Fractions": [0.8, 0.0, 0.2], "Seed": 0},
 }
 IMPLICIT_PROTOCOL = "ratings >= 4, per-user random 80/20, seed 0"
+RATING_BASELINES = ("biases",)
+"""The baselines of the rating entries (the others are the ranking entries')."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,12 @@ def measure_explicit(entry: Entry, folds: tuple[str, ...], workdir: Path) -> lis
         )
         metrics = {k: result.test[k] for k in ("RMSE", "MAE")}
         records.append(measurement(entry.name, fold, metrics, seconds))
+    return _with_fold_mean(entry.name, records, folds)
+
+
+def _with_fold_mean(name: str, records: list[dict], folds: tuple[str, ...]) -> list[dict]:
+    """The per-fold records, and (for several folds) their mean RMSE, its spread, the mean
+    MAE and the summed time as one more record."""
     if len(folds) > 1:
         rmse = [r["metrics"]["RMSE"] for r in records]
         mean = {
@@ -160,8 +180,24 @@ def measure_explicit(entry: Entry, folds: tuple[str, ...], workdir: Path) -> lis
         }
         seconds = sum(r["train_seconds"] for r in records)
         protocol = f"{len(folds)}-fold mean {folds[0]}-{folds[-1]}"
-        records.append(measurement(entry.name, protocol, mean, seconds))
+        records.append(measurement(name, protocol, mean, seconds))
     return records
+
+
+def measure_rating_baselines(folds: tuple[str, ...]) -> list[dict]:
+    """The biased baseline on each fold: lambda chosen on 10% of each user's training
+    ratings, refitted on all of them, scored on the fold's test ratings (unseen ones too)."""
+    records = []
+    for fold in folds:
+        split = open_source(DataSourceSpec(Fetch="movielens-100k", Fold=fold))
+        start = time.perf_counter()
+        lam, tried = tune_biases(split.train)
+        model = fit_biases(split.train, lam)
+        metrics = rating_metrics(model, split.train, split.parts["test"], split.unseen.get("test"))
+        seconds = time.perf_counter() - start
+        extra = {"lambda": lam, "validation_RMSE": tried}
+        records.append(measurement(RATING_BASELINES[0], fold, metrics, seconds, **extra))
+    return _with_fold_mean(RATING_BASELINES[0], records, folds)
 
 
 def _same_split(spec: ModelSpec, split: SplitSet) -> bool:
@@ -219,13 +255,20 @@ def measure_baselines(split: SplitSet) -> list[dict]:
 
 
 def summarize(records: list[dict], baselines: list[dict], seconds: float) -> dict:
-    """The best u1 RMSE, and the best ranking entry on the baselines' split against EASE."""
+    """The best u1 RMSE (against the biased baseline's, when measured), and the best ranking
+    entry on the baselines' split against EASE."""
     explicit = [r for r in records if r["protocol"] == "u1"]
     ranked = [r for r in records if r.get("same_split")]
     summary: dict = {"summary": True, "total_seconds": seconds}
     if explicit:
         best = min(explicit, key=lambda r: r["metrics"]["RMSE"])
         summary["best_explicit"] = {"entry": best["entry"], "RMSE_u1": best["metrics"]["RMSE"]}
+        biases = [b for b in baselines if b["entry"] in RATING_BASELINES and b["protocol"] == "u1"]
+        if biases:
+            rmse = biases[0]["metrics"]["RMSE"]
+            summary["best_explicit"].update(
+                biases_RMSE_u1=rmse, beats_biases=best["metrics"]["RMSE"] < rmse
+            )
     if ranked and baselines:
         best = max(ranked, key=lambda r: r["metrics"][SELECT])
         ease = next(b for b in baselines if b["entry"] == "EASE")["metrics"]
@@ -270,8 +313,12 @@ def _cells(metrics: dict[str, float]) -> dict[str, str]:
 
 def _table(entry: Entry, records: list[dict], baselines: list[dict]) -> str:
     mine = [(r["protocol"], _cells(r["metrics"])) for r in records if r["entry"] == entry.name]
-    if entry.kind != "explicit":
-        mine += [(f"{b['entry']}, same split", _cells(b["metrics"])) for b in baselines]
+    for b in baselines:
+        rating = b["entry"] in RATING_BASELINES
+        if rating and entry.kind == "explicit":
+            mine.append((f"{b['entry']}, {b['protocol']}", _cells(b["metrics"])))
+        elif not rating and entry.kind != "explicit":
+            mine.append((f"{b['entry']}, same split", _cells(b["metrics"])))
     return results_table(mine)
 
 
@@ -302,16 +349,19 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         return 0
     start = time.perf_counter()
     entries = find_entries(args.zoo, args.only)
+    folds = FOLDS[:1] if args.quick else FOLDS
     records: list[dict] = []
     for entry in entries:
         if entry.kind == "explicit":
-            records += measure_explicit(entry, FOLDS[:1] if args.quick else FOLDS, workdir)
+            records += measure_explicit(entry, folds, workdir)
         elif entry.kind == "implicit":
             records.append(measure_implicit(entry, split, workdir))
         else:
             records.append(measure_pairs(entry, split, workdir / entry.name))
     ranking = any(entry.kind != "explicit" for entry in entries)
-    baselines = measure_baselines(split) if ranking else []
+    rating = any(entry.kind == "explicit" for entry in entries)
+    baselines = measure_rating_baselines(folds) if rating else []
+    baselines += measure_baselines(split) if ranking else []
     emit(summarize(records, baselines, time.perf_counter() - start))
     if args.write_cards:
         write_cards(entries, records, baselines)

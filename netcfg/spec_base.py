@@ -13,7 +13,6 @@ import difflib
 import enum
 import functools
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, ClassVar
 
@@ -31,6 +30,7 @@ __all__ = [
     "OneOrMany",
     "SpecBase",
     "StringShorthand",
+    "case_insensitive_regex",
     "close_match",
     "did_you_mean",
     "key_table",
@@ -84,11 +84,34 @@ def spec_error(message: str) -> PydanticCustomError:
     return PydanticCustomError("netcfg", message)
 
 
-def _case_insensitive_regex(words: Iterable[str]) -> str:
+ECMA_SYNTAX_CHARACTERS = frozenset("^$\\.*+?()[]{}|/")
+"""The characters a pattern escapes: the only ones JavaScript (unicode mode) lets a
+backslash precede, and all that Python's ``re`` needs escaped outside a class."""
+
+
+def case_insensitive_regex(words: Iterable[str]) -> str:
+    """A pattern matching exactly ``words``, whatever the case of their letters.
+
+    Valid both in Python's ``re`` and in ECMA-262 unicode mode (the dialect JSON Schema
+    validators in editors use): only `ECMA_SYNTAX_CHARACTERS` are escaped, where
+    ``re.escape`` would also escape ``-`` or a space, which ECMA rejects.
+
+    Example:
+        >>> case_insensitive_regex(["leave-last-out"])
+        '^(?:[lL][eE][aA][vV][eE]-[lL][aA][sS][tT]-[oO][uU][tT])$'
+    """
+
     def one(word: str) -> str:
-        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+        return "".join(_char_pattern(c) for c in word)
 
     return "^(?:" + "|".join(one(w) for w in words) + ")$"
+
+
+def _char_pattern(c: str) -> str:
+    lower, upper = c.lower(), c.upper()
+    if lower != upper and len(lower) == len(upper) == 1:
+        return f"[{lower}{upper}]"
+    return "\\" + c if c in ECMA_SYNTAX_CHARACTERS else c
 
 
 def _add_spelling_patterns(schema: dict[str, Any], cls: type[BaseModel]) -> None:
@@ -104,7 +127,7 @@ def _add_spelling_patterns(schema: dict[str, Any], cls: type[BaseModel]) -> None
             continue
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         prop.pop(ALIASES_EXTRA, None)
-        patterns[_case_insensitive_regex([name, *extra.get(ALIASES_EXTRA, [])])] = dict(prop)
+        patterns[case_insensitive_regex([name, *extra.get(ALIASES_EXTRA, [])])] = dict(prop)
     if patterns:
         schema["patternProperties"] = patterns
     schema.pop("required", None)
@@ -234,11 +257,10 @@ def spec_enum(
             else f"unknown {what} '{value}'; expected one of {_listing(enum_cls)}"
         )
 
-    json_schema = {
-        "anyOf": [
-            {"enum": spellings},
-            {"type": "string", "pattern": _case_insensitive_regex(spellings)},
-        ]
+    json_schema = {  # any case is accepted; a value in no case is told the spellings
+        "type": "string",
+        "if": {"pattern": case_insensitive_regex(spellings)},
+        "else": {"enum": spellings},
     }
     return Annotated[enum_cls, BeforeValidator(parse), WithJsonSchema(json_schema)]
 

@@ -119,6 +119,8 @@ def run_import(args: argparse.Namespace) -> int:
         skip_bad_lines=args.skip_bad_lines,
         value_range=args.value_range,
         implicit=args.implicit,
+        row_ids=args.row_ids,
+        column_ids=args.column_ids,
     )
     print(format_info(dataset_info(matrix)))
     print(f"saved to {args.out}")
@@ -164,11 +166,19 @@ def add_parser(subparsers, parents) -> None:
         parents=parents,
         help="import a file",
         description="Import an interaction file into a dataset "
-        "directory (CSR arrays, id indexes, metadata).",
+        "directory (CSR arrays, id indexes, metadata). A .npz file written by "
+        "scipy.sparse.save_npz is a whole matrix, users as rows.",
     )
     importer.add_argument("source", help="the interaction file")
     importer.add_argument("-o", "--out", required=True, help="dataset directory to write")
     add_reading_arguments(importer)
+    for option, what in (("--row-ids", "row"), ("--column-ids", "column")):
+        importer.add_argument(
+            option,
+            metavar="FILE",
+            help=f".npz only: the id of each {what}, one per line (default: the {what} "
+            "numbers 0..n-1)",
+        )
     importer.set_defaults(run=run_import)
 
     info = commands.add_parser(

@@ -102,13 +102,16 @@ def add_parsers(commands, parents) -> None:
         parents=parents,
         help="download a public dataset",
         description="Download a MovieLens dataset from GroupLens into the cache ($NETCFG_DATA, "
-        "default ~/.cache/netcfg), verify its checksum and import it. Without internet it "
+        "default: the user cache folder, ~/.cache/netcfg on Linux), verify its checksum and "
+        "import it. Without internet it "
         "says where to put the file by hand; --from DIR imports an extracted copy instead.",
     )
     fetch.add_argument(
         "name", help="movielens-100k, movielens-1m, movielens-20m or movielens-latest-small"
     )
-    fetch.add_argument("--cache", help="cache folder (default $NETCFG_DATA or ~/.cache/netcfg)")
+    fetch.add_argument(
+        "--cache", help="cache folder (default $NETCFG_DATA, else the user cache folder)"
+    )
     fetch.add_argument("--force", action="store_true", help="download and import again")
     fetch.add_argument(
         "--from",

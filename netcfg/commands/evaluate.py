@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 __all__ = ["add_parser"]
@@ -16,7 +15,17 @@ EPILOG = """examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate and print a table (or JSON)."""
+    """Evaluate and print a table (or, with ``--json``, one JSON object alone on stdout)."""
+    from netcfg.commands.output import stdout_to_stderr
+
+    with stdout_to_stderr(args.json):
+        results = _results(args)
+    _print(results, args.json)
+    return 0
+
+
+def _results(args: argparse.Namespace) -> dict:
+    """The metrics of each part asked for (a warning on stderr for dropped interactions)."""
     from netcfg.ensembles.rundir import is_ensemble_run
     from netcfg.inference.evaluate import evaluate_model
     from netcfg.inference.models import open_model, resolve_model
@@ -24,8 +33,7 @@ def run(args: argparse.Namespace) -> int:
     parts = ("validation", "test") if args.part == "all" else (args.part,)
     folder = resolve_model(args.model)
     if is_ensemble_run(folder):
-        _print(_ensemble(folder, args, parts), args.json)
-        return 0
+        return _ensemble(folder, args, parts)
     model = open_model(args.model)
     data = None
     if args.data:
@@ -41,8 +49,7 @@ def run(args: argparse.Namespace) -> int:
             f"netcfg: warning: ignored {dropped:,} interactions unknown to the model",
             file=sys.stderr,
         )
-    _print(results, args.json)
-    return 0
+    return results
 
 
 def _ensemble(folder, args: argparse.Namespace, parts: tuple[str, ...]) -> dict:
@@ -61,12 +68,16 @@ def _ensemble(folder, args: argparse.Namespace, parts: tuple[str, ...]) -> dict:
 
 def _print(results: dict, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(results, indent=2))
+        from netcfg.commands.output import print_json
+
+        print_json(results)
         return
+    from netcfg.tables import print_table
+
     names = list(dict.fromkeys(k for values in results.values() for k in values))
-    print("part        " + "  ".join(f"{n:>10}" for n in names))
-    for part, values in results.items():
-        print(f"{part:<12}" + "  ".join(f"{values.get(n, float('nan')):>10.4f}" for n in names))
+    nan = float("nan")
+    rows = [[part, *(f"{v.get(n, nan):.4f}" for n in names)] for part, v in results.items()]
+    print_table(["part", *names], rows, right=range(1, len(names) + 1))
 
 
 def add_parser(subparsers, parents) -> None:
@@ -96,5 +107,9 @@ def add_parser(subparsers, parents) -> None:
         help="the held-out part to score (default: test)",
     )
     parser.add_argument("--metrics", help="comma-separated metric names (default: the run's)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object {part: {metric: value}} on stdout (messages go to stderr)",
+    )
     parser.set_defaults(run=run)

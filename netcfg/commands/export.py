@@ -39,7 +39,12 @@ def add_parser(subparsers, parents) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", help="a run directory or zoo:NAME")
-    parser.add_argument("--format", choices=("torchscript", "onnx"), required=True)
+    parser.add_argument(
+        "--format",
+        choices=("torchscript", "onnx"),
+        required=True,
+        help="torchscript (a .pt for torch.jit.load) or onnx (a .onnx for onnxruntime)",
+    )
     parser.add_argument(
         "--signature",
         choices=("dense", "sparse"),

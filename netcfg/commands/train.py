@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from typing import TYPE_CHECKING
 
 from netcfg.commands.common import add_config_arguments, add_data_argument
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from netcfg.trainers.train import TrainResult
 
 __all__ = ["add_parser"]
@@ -21,7 +22,13 @@ EPILOG = """examples:
   netcfg train model.json --out runs/u1 --resume          # continue after a crash
   netcfg train zoo:quickstart --save-as qs                # then: netcfg predict zoo:qs
   netcfg train zoo:ensemble-ml100k --set Data.ratings.Fold=u2   # every member on u2
-  tensorboard --logdir runs/u1/events
+  netcfg train model.json --json > result.json          # the result as JSON, for scripts
+  netcfg train model.json --set 'Training.Loggers=[TensorBoard,MLflow]'
+  tensorboard --logdir runs                             # compare runs (HPARAMS tab)
+
+output: a line per epoch on stderr (loss, monitored validation metric, seconds, ETA); a live
+bar within epochs on a terminal, else a plain line every NETCFG_PROGRESS_INTERVAL seconds
+(default 30); the result on stdout.
 
 exit status: 0 trained, 2 bad config or data, or --out or --save-as in use by another
 process; 1 training diverged or another error
@@ -29,27 +36,57 @@ process; 1 training diverged or another error
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, then print the final metrics and where the run is saved; with ``--save-as``
-    reserve the name first (another process cannot take it meanwhile), and register the run
-    in the user zoo after training."""
+    """Train, then print the final metrics and where the run is saved (with ``--json``, one
+    JSON object alone on stdout); with ``--save-as`` reserve the name first (another process
+    cannot take it meanwhile), and register the run in the user zoo after training."""
+    from netcfg.commands.output import print_json, stdout_to_stderr
     from netcfg.experiments.run import train
     from netcfg.inference.user_zoo import register_model, reserve_model_name
 
     saving = args.save_as is not None
-    with reserve_model_name(args.save_as) if saving else contextlib.nullcontext():
+    registered = None
+    with (
+        reserve_model_name(args.save_as) if saving else contextlib.nullcontext(),
+        stdout_to_stderr(args.json),
+    ):
         result = train(
             args.config,
             args.overrides,
             data=args.data,
             out=args.out,
             resume=args.resume,
-            progress=not args.no_progress and sys.stderr.isatty(),
+            progress=not args.no_progress,
+            quiet=args.quiet,
         )
-        _print_result(result)
+        if not args.json:
+            _print_result(result)
         if saving:
-            path = register_model(result.run_dir, args.save_as)
-            print(f"registered zoo:{path.name} in {path}")
+            registered = register_model(result.run_dir, args.save_as)
+            if not args.json:
+                print(f"registered zoo:{registered.name} in {registered}")
+    if args.json:
+        print_json(_result_json(result, registered))
     return 0
+
+
+def _result_json(result: TrainResult, registered: Path | None) -> dict:
+    """What ``--json`` prints: the run directory, its status and final metrics (as in its
+    ``run.json``), and the zoo name it was registered as."""
+    found = {
+        "run_dir": str(result.run_dir.resolve()),
+        "status": "stopped" if result.stopped else "completed",
+        "epochs": result.epochs,
+        "best_epoch": result.best_epoch,
+        "monitor": result.monitor,
+        "stopped": result.stopped,
+        "validation": result.validation,
+        "test": result.test,
+    }
+    if result.members:
+        found["members"] = result.members
+    if registered is not None:
+        found["registered"] = f"zoo:{registered.name}"
+    return found
 
 
 def _print_result(result: TrainResult) -> None:
@@ -103,5 +140,21 @@ def add_parser(subparsers, parents) -> None:
         help="after training, keep the model in your zoo of trained models as zoo:NAME (the "
         "name is reserved from the start, so that no other process takes it meanwhile)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress within epochs (the line per epoch stays)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing on stderr but errors (no epoch lines, progress or notes)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as one JSON object on stdout (run_dir, status, epochs, "
+        "best_epoch, monitor, validation, test...); everything else goes to stderr",
+    )
     parser.set_defaults(run=run)

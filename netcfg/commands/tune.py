@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+from pathlib import Path
 
 from netcfg.commands.common import (
     add_config_arguments,
@@ -26,6 +28,7 @@ examples:
   netcfg tune model.yaml --space space.yaml --trials 100 --timeout 3600 --jobs 2
   netcfg tune zoo:ensemble-ml100k --trials 200        # member weights, members trained once
   netcfg train studies/deeprec/best.json              # the best trial's config
+  netcfg tune model.yaml --trials 20 --json > study.json   # the outcome as JSON
   tensorboard --logdir studies/deeprec/trials         # compare trials (HPARAMS tab)
 
 Run the same command again to continue a study that was stopped or killed: finished
@@ -36,7 +39,9 @@ exit status: 0 done, 2 bad config, search space or data, 1 another error
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run or continue the study, then print the best trials and where they are."""
+    """Run or continue the study, then print the best trials and where they are (with
+    ``--json``, one JSON object alone on stdout: the study's ``summary.json`` and paths)."""
+    from netcfg.commands.output import print_json, stdout_to_stderr
     from netcfg.errors import NetcfgError
     from netcfg.inference.user_zoo import reserve_model_name
 
@@ -49,8 +54,11 @@ def run(args: argparse.Namespace) -> int:
     from netcfg.experiments.study import tune
 
     saving = args.save_as is not None  # the name is kept for this process from the start
-    with reserve_model_name(args.save_as) if saving else contextlib.nullcontext():
-        tune(
+    with (
+        reserve_model_name(args.save_as) if saving else contextlib.nullcontext(),
+        stdout_to_stderr(args.json),
+    ):
+        study = tune(
             args.config,
             args.overrides,
             data=args.data,
@@ -65,8 +73,24 @@ def run(args: argparse.Namespace) -> int:
             pruning=not args.no_pruning,
             seed=args.seed,
             save_as=args.save_as,
+            progress=not args.quiet,
         )
+    if args.json:
+        print_json(_outcome(study.study_name, args))
     return 0
+
+
+def _outcome(name: str, args: argparse.Namespace) -> dict:
+    """What ``--json`` prints: the study's ``summary.json`` (best trial, its parameters,
+    validation and test metrics, trial counts) with the study directory and ``best.json``."""
+    from netcfg.experiments.study_plan import default_study_dir
+
+    folder = (Path(args.out) if args.out else default_study_dir(name)).resolve()
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    found = {"out": str(folder), "best_config": str(folder / "best.json"), **summary}
+    if args.save_as is not None:
+        found["registered"] = f"zoo:{args.save_as}"
+    return found
 
 
 def add_parser(subparsers, parents) -> None:
@@ -113,5 +137,17 @@ def add_parser(subparsers, parents) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
     parser.add_argument(
         "--save-as", metavar="NAME", help="register the best trial in your zoo as zoo:NAME"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no line per trial: print the best trials and the outcome only",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outcome as one JSON object on stdout (out, best_config, best_trial, "
+        "params, validation, test, trials...); everything else goes to stderr",
     )
     parser.set_defaults(run=run)

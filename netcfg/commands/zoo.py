@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from dataclasses import asdict
+
+from netcfg.tables import print_table
 
 __all__ = ["add_parser"]
 
@@ -18,16 +19,6 @@ EPILOG = """examples:
   netcfg zoo list --trained                    # your trained models
   netcfg predict zoo:qs --top-k 10 --exclude-seen
 """
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns two spaces apart."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-        for row in [header, *rows]
-    ]
-    return "\n".join(line.rstrip() for line in lines)
 
 
 def _metrics(metrics: dict[str, dict[str, float]]) -> str:
@@ -49,7 +40,7 @@ def _list_shipped(as_json: bool) -> None:
         [c.name, c.task, c.dataset, c.metric, "-" if c.measured is None else f"{c.measured:g}"]
         for c in cards
     ]
-    print(_table(["NAME", "TASK", "DATASET", "METRIC", "MEASURED"], rows))
+    print_table(["NAME", "TASK", "DATASET", "METRIC", "MEASURED"], rows)
 
 
 def _list_trained(as_json: bool) -> None:
@@ -64,7 +55,7 @@ def _list_trained(as_json: bool) -> None:
         print(json.dumps([asdict(m) | {"path": str(m.path)} for m in models]))
     elif models:
         rows = [[m.name, _metrics(m.metrics), str(m.path)] for m in models]
-        print(_table(["NAME", "METRICS", "PATH"], rows))
+        print_table(["NAME", "METRICS", "PATH"], rows)
     else:
         print(
             f"no trained models in {user_zoo_dir()}; add one with 'netcfg zoo add RUN_DIR NAME' "
@@ -96,6 +87,15 @@ def run_add(args: argparse.Namespace) -> int:
 
     path = register_model(args.run_dir, args.name, copy=not args.move, replace=args.replace)
     print(f"registered zoo:{path.name} in {path}")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    """Remove a trained model from the user zoo."""
+    from netcfg.inference.user_zoo import remove_model
+
+    path = remove_model(args.name)
+    print(f"removed zoo:{path.name} from {path.parent}")
     return 0
 
 
@@ -139,7 +139,8 @@ def add_parser(subparsers, parents) -> None:
         parents=parents,
         help="keep a finished run as zoo:NAME",
         description="Copy a finished run directory into your zoo of trained models "
-        "($NETCFG_ZOO, else $XDG_DATA_HOME/netcfg/zoo, else ~/.local/share/netcfg/zoo) as NAME; "
+        "($NETCFG_ZOO, else zoo/ in netcfg's user data folder, e.g. ~/.local/share/netcfg/zoo "
+        "on Linux) as NAME; "
         "then predict, evaluate and export accept zoo:NAME.",
     )
     add.add_argument("run_dir", help="the run directory (the --out folder of netcfg train)")
@@ -147,3 +148,12 @@ def add_parser(subparsers, parents) -> None:
     add.add_argument("--replace", action="store_true", help="replace a model of that name")
     add.add_argument("--move", action="store_true", help="remove the run directory afterwards")
     add.set_defaults(run=run_add)
+
+    remove = commands.add_parser(
+        "remove",
+        parents=parents,
+        help="delete zoo:NAME from your trained models",
+        description="Delete a trained model from your zoo (shipped entries are not affected).",
+    )
+    remove.add_argument("name", help="a model of your zoo (NAME or zoo:NAME)")
+    remove.set_defaults(run=run_remove)

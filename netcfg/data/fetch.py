@@ -9,10 +9,10 @@ Layout of the cache (see `cache_dir`)::
 Nothing is downloaded when the dataset directory is already there, nor when the archive
 is: an archive saved by hand under the path that the error message names is used as is
 (after its checksum is verified), which is how to fetch on a machine without internet.
-Downloads go to a temporary file that is renamed into place only once complete and
-verified, so a half-written archive never sits under its final name. `seed_cache` fills
-the cache from a copy of the archive's files already extracted on disk, with no archive
-at all.
+pooch downloads to a temporary file that is moved into place only once complete and
+verified, so a half-written archive never sits under its final name (see `download`).
+`seed_cache` fills the cache from a copy of the archive's files already extracted on
+disk, with no archive at all.
 """
 
 from __future__ import annotations
@@ -24,18 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from netcfg.data.download import (
+    FetchError,
+    check_archive,
     disk_errors,
     download,
-    extract_to,
-    extracted,
-    file_md5,
-    open_zip,
     published_md5,
+    unzipped,
 )
 from netcfg.data.importer import import_file
 from netcfg.data.spec import DataFormat, FetchName, FoldName
 from netcfg.data.store import is_dataset, save_dataset
 from netcfg.errors import DataError
+from netcfg.folders import cache_dir
 from netcfg.spec_base import did_you_mean
 
 __all__ = ["DATASETS", "RemoteDataset", "cache_dir", "fetch", "fold_files", "seed_cache"]
@@ -117,21 +117,6 @@ DATASETS: dict[FetchName, RemoteDataset] = {
 }
 
 
-def cache_dir() -> Path:
-    """Where fetched datasets are kept.
-
-    ``$NETCFG_DATA`` when set, else ``$XDG_CACHE_HOME/netcfg``, else ``~/.cache/netcfg``
-    (empty variables count as unset).
-    """
-    explicit = os.environ.get("NETCFG_DATA")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "netcfg"
-    return Path.home() / ".cache" / "netcfg"
-
-
 def fetch(
     name: FetchName | str,
     *,
@@ -156,10 +141,11 @@ def fetch(
     Args:
         name: which dataset (`FetchName` or its value, e.g. ``"movielens-100k"``).
         cache: the cache folder (default `cache_dir`).
-        url: download from here instead (a mirror, or a ``file://`` URL).
+        url: download from here instead (a mirror: http or https).
         md5: expected MD5 of the archive instead of the known one.
-        force: download and import again even when the cache has them.
-        progress: print download progress on stderr.
+        force: import again even when the cache has the dataset, and download again
+            unless the archive in the cache has the expected checksum.
+        progress: report the download on stderr (a progress bar on a terminal).
 
     Returns:
         The dataset directory, e.g. ``~/.cache/netcfg/movielens-100k/dataset``.
@@ -193,19 +179,19 @@ def fetch(
     with disk_errors(folder):
         _make_folder(folder)
         if archive.is_file() and not force:
-            digest = file_md5(archive)
-            if expected and digest != expected:
-                raise DataError(
-                    f"{archive}: MD5 is {digest}, expected {expected}; the file is corrupt "
-                    f"or another version: delete it (it is downloaded again from {source}) "
-                    "or replace it with a good copy, then run the command again"
-                )
+            digest = check_archive(archive, expected, source)
         else:
             if expected is None:
                 expected = published_md5(source)
-            digest = download(source, archive, expected, progress)
-        with extracted(archive, remote.member, folder) as ratings:
-            matrix = import_file(ratings, fmt=remote.format)
+            download(source, archive, expected, progress, key.value)
+            digest = expected or check_archive(archive, None, source)
+        with unzipped(archive, [remote.member], folder) as files:
+            if remote.member not in files:
+                raise FetchError(
+                    f"{archive}: has no member {remote.member}; it is not the archive of "
+                    f"{key.value}: delete it and run the command again"
+                )
+            matrix = import_file(files[remote.member], fmt=remote.format)
         matrix.meta["source"] = {
             **matrix.meta.get("source", {}),
             "path": str(archive),
@@ -349,9 +335,7 @@ def _extract_extras(
         targets = {m: t for m, t in targets.items() if not t.is_file()}
         if not targets:
             return
-    with open_zip(archive) as zf:
-        present = set(zf.namelist())
-        for member, target in targets.items():
-            if member in present:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                extract_to(zf, archive, member, target)
+    with unzipped(archive, list(targets), folder) as files:
+        for member, extracted in files.items():
+            targets[member].parent.mkdir(parents=True, exist_ok=True)
+            os.replace(extracted, targets[member])

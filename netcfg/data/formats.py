@@ -88,7 +88,16 @@ def parse_format(name: str | DataFormat) -> DataFormat:
 
 
 def text_format(fmt: DataFormat) -> TextFormat:
-    """The `TextFormat` of a built-in delimited format."""
+    """The `TextFormat` of a built-in delimited format.
+
+    Raises:
+        DataError: ``npz``, which holds a whole matrix, not lines of entries.
+    """
+    if fmt is DataFormat.npz:
+        raise DataError(
+            "an .npz file holds a whole matrix, not lines of entries: give it as a Data "
+            "entry's Path or to 'netcfg data import', and the other parts as text files"
+        )
     return BUILTIN[fmt]
 
 
@@ -108,6 +117,8 @@ def guess_format(path: str | Path) -> DataFormat | TextFormat:
         DataError: the file is empty or its format cannot be told.
     """
     path = Path(path)
+    if path.suffix.lower() == ".npz":
+        return DataFormat.npz
     _check_text(path)
     lines = first_lines(path, 2)
     if not lines:

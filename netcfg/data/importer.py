@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netcfg.data.formats import TextFormat
+from netcfg.data.formats import TextFormat, parse_format
 from netcfg.data.ids import factorize
 from netcfg.data.info import dataset_info
 from netcfg.data.interactions import DuplicateEntryError, DuplicatePolicy, Interactions
 from netcfg.data.readers import RawInteractions, entry_line_numbers, read_interactions
+from netcfg.data.scipy_io import is_npz, read_npz
 from netcfg.data.spec import DataFormat
 from netcfg.data.store import check_replaceable, save_dataset
 from netcfg.errors import DataError, Location
@@ -65,8 +66,15 @@ def import_file(
     skip_bad_lines: bool = False,
     value_range: tuple[float, float] | None = None,
     implicit: bool = False,
+    row_ids: str | Path | None = None,
+    column_ids: str | Path | None = None,
 ) -> Interactions:
     """Read an interaction file and, if ``out`` is given, save it as a dataset directory.
+
+    A ``.npz`` file of ``scipy.sparse.save_npz`` (format ``npz``, or ``auto`` and the
+    name) is a whole matrix: its rows and columns take the ids of the files ``row_ids``
+    and ``column_ids`` (one per line), else their numbers 0..n-1 (`scipy_io.read_npz`);
+    of the other reading options only ``implicit`` and ``value_range`` apply to it.
 
     The statistics ``netcfg data info`` prints are computed before the directory is
     written, so data they cannot describe never leaves a dataset behind.
@@ -82,8 +90,14 @@ def import_file(
     """
     if out is not None:
         check_replaceable(out, ("netcfg-dataset",))
-    raw = read_interactions(path, fmt, skip_bad_lines=skip_bad_lines, value_range=value_range)
-    matrix = to_interactions(raw, duplicates=duplicates, implicit=implicit)
+    named = fmt if isinstance(fmt, TextFormat) else parse_format(fmt)
+    if named is DataFormat.npz or (named is DataFormat.auto and is_npz(path)):
+        matrix = read_npz(path, row_ids, column_ids, implicit=implicit, value_range=value_range)
+    elif row_ids is not None or column_ids is not None:
+        raise DataError("row and column id files go with an .npz matrix only", Location(str(path)))
+    else:
+        raw = read_interactions(path, fmt, skip_bad_lines=skip_bad_lines, value_range=value_range)
+        matrix = to_interactions(raw, duplicates=duplicates, implicit=implicit)
     if out is not None:
         dataset_info(matrix)
         save_dataset(matrix, out)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from netcfg.data.interactions import Interactions
+from netcfg.tables import table_text
 
 __all__ = ["dataset_info", "format_info"]
 
@@ -108,45 +109,38 @@ def dataset_info(matrix: Interactions) -> dict[str, Any]:
 
 
 def format_info(info: dict[str, Any]) -> str:
-    """The statistics as aligned text."""
-    lines = [
-        f"users         {info['users']:,}",
-        f"items         {info['items']:,}",
-        f"interactions  {info['interactions']:,}",
-        f"density       {info['density']:.4%}",
-        f"values        {info['values']}",
+    """The statistics as a table of two columns: what, and its value."""
+    rows = [
+        ("users", f"{info['users']:,}"),
+        ("items", f"{info['items']:,}"),
+        ("interactions", f"{info['interactions']:,}"),
+        ("density", f"{info['density']:.4%}"),
+        ("values", info["values"]),
     ]
     if "histogram" in info:
-        cells = ", ".join(f"{k}: {v:,}" for k, v in info["histogram"].items())
-        lines.append(f"histogram     {cells}")
+        rows.append(("histogram", ", ".join(f"{k}: {v:,}" for k, v in info["histogram"].items())))
     for key, title in (("per_user", "per user"), ("per_item", "per item")):
         stats = info[key]
         if stats:
             cells = ", ".join(
                 f"{k} {v:,.1f}" if k == "mean" else f"{k} {v:,.0f}" for k, v in stats.items()
             )
-            lines.append(f"{title:<14}{cells}")
+            rows.append((title, cells))
     if "time_span" in info:
-        lines.append(f"time span     {info['time_span'][0]} .. {info['time_span'][1]}")
+        rows.append(("time span", f"{info['time_span'][0]} .. {info['time_span'][1]}"))
     if "duplicates" in info:
         dup = info["duplicates"]
-        lines.append(f"duplicates    {dup['dropped']:,} dropped (policy: {dup['policy']})")
+        rows.append(("duplicates", f"{dup['dropped']:,} dropped (policy: {dup['policy']})"))
     if info.get("lines_skipped"):
-        lines.append(f"bad lines     {info['lines_skipped']:,} skipped")
+        rows.append(("bad lines", f"{info['lines_skipped']:,} skipped"))
     if "source" in info:
-        source = info["source"]
-        if "synthetic" in source:
-            params = source["synthetic"]
-            text = (
-                "synthetic ("
-                + ", ".join(
-                    f"{k} {params[k]}"
-                    for k in ("users", "items", "density", "implicit", "seed")
-                    if k in params
-                )
-                + ")"
-            )
-        else:
-            text = f"{source.get('path')} ({source.get('format')})"
-        lines.append(f"source        {text}")
-    return "\n".join(lines)
+        rows.append(("source", _source(info["source"])))
+    return table_text(None, rows)
+
+
+def _source(source: dict[str, Any]) -> str:
+    if "synthetic" not in source:
+        return f"{source.get('path')} ({source.get('format')})"
+    params = source["synthetic"]
+    keys = ("users", "items", "density", "implicit", "seed")
+    return "synthetic (" + ", ".join(f"{k} {params[k]}" for k in keys if k in params) + ")"

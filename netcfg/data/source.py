@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from netcfg.data import splits, transforms
+from netcfg.data.identity import identity_split
 from netcfg.data.importer import import_file
 from netcfg.data.interactions import Interactions
 from netcfg.data.readers import read_interactions
@@ -76,7 +77,7 @@ def open_source(source: DataSourceSpec, name: str | None = None) -> SplitSet:
                 Location(str(path)),
             )
         split = SplitSet({"train": split.parts[source.Split]}, split.meta)
-    return split
+    return identity_split(split) if source.Identity else split
 
 
 def _base_path(source: DataSourceSpec) -> Path:

@@ -41,6 +41,8 @@ class DataFormat(str, enum.Enum):
     csv = "csv"
     tsv = "tsv"
     dsstne = "dsstne"
+    npz = "npz"
+    """a matrix saved by ``scipy.sparse.save_npz`` (rows are users; ids 0..n-1)"""
 
 
 class FetchName(str, enum.Enum):
@@ -258,6 +260,14 @@ class DataSourceSpec(SpecBase):
     SparseIgnoreZero: bool = spec_field(
         False, description="Targets: only stored entries count in the loss (DSSTNE's flag)."
     )
+    Identity: bool = spec_field(
+        False,
+        description="netcfg extension: serve the identity of the rows instead of their "
+        "entries: row r holds one 1, in column r (width: the number of rows). Bound beside "
+        "the interactions of the same source, an Input on it tells the network which user "
+        "(item, for Orientation Item) each row is, as an embedding lookup "
+        "(netcfg.data.identity); rows the training data lacks cannot be named.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> DataSourceSpec:
@@ -286,6 +296,7 @@ DATA_KEY_GROUPS: dict[str, frozenset[str]] = {
             "MinUserInteractions",
             "MinItemInteractions",
             "SparseIgnoreZero",
+            "Identity",
         }
     ),
 }

@@ -30,6 +30,7 @@ def train_ensemble(
     progress: bool = False,
     parts: Sequence[str] = ("validation", "test"),
     space: str | Path | None = None,
+    quiet: bool = False,
 ) -> TrainResult:
     """Train every member (in order, each into ``members/<name>``), then score the ensemble.
 
@@ -38,7 +39,8 @@ def train_ensemble(
     each member's too; ``run.json`` records how the run ended.
 
     Args:
-        config, overrides, data, out, resume, progress: as `netcfg.experiments.run.train`.
+        config, overrides, data, out, resume, progress, quiet: as
+            `netcfg.experiments.run.train`.
         parts: the parts the ensemble is scored on (those its members' data holds).
         space: a search space file replacing the config's ``Search`` (`load_ensemble`).
 
@@ -61,7 +63,13 @@ def train_ensemble(
         with recording_status(run_dir, close=lambda: None):
             for member in ensemble.members:
                 _train_member(
-                    member, run_dir.root / MEMBERS / member.name, data, resume, progress, parts
+                    member,
+                    run_dir.root / MEMBERS / member.name,
+                    data,
+                    resume,
+                    progress,
+                    parts,
+                    quiet,
                 )
             results = evaluate_ensemble(run_dir.root, parts)
             scores = {part: results[part] for part in parts if part in results}
@@ -76,6 +84,7 @@ def _train_member(
     resume: bool,
     progress: bool,
     parts: Sequence[str],
+    quiet: bool = False,
 ) -> None:
     """Train a member into ``folder``, unless it completed (continuing it when it started)."""
     if member_status(folder) == "completed":
@@ -91,6 +100,7 @@ def _train_member(
         resume=resume and started,
         progress=progress,
         parts=parts,
+        quiet=quiet,
     )
 
 

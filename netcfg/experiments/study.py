@@ -69,6 +69,7 @@ def tune(
     seed: int = 0,
     save_as: str | None = None,
     echo=print,
+    progress: bool = True,
 ) -> optuna.Study:
     """Search a config's ``Search`` space for the best validation metric.
 
@@ -90,6 +91,7 @@ def tune(
         seed: the sampler's seed.
         save_as: register the best trial in the user zoo as ``zoo:NAME``.
         echo: where progress lines and the summary go (``print``; None: nowhere).
+        progress: echo the study's first line and a line per trial (False: the summary only).
 
     Returns:
         The Optuna study; ``DIR/best.json`` holds the best trial's complete config and
@@ -130,15 +132,17 @@ def tune(
         if alone:
             _fail_interrupted(found, plan)
         done = _finished(found)
-        echo(
-            f"study '{plan.name}' in {plan.out}: {plan.direction} validation {plan.monitor} "
-            f"over {describe_search(plan.search)}; {done} of {trials} trials done"
-        )
+        if progress:
+            echo(
+                f"study '{plan.name}' in {plan.out}: {plan.direction} validation "
+                f"{plan.monitor} over {describe_search(plan.search)}; {done} of {trials} "
+                "trials done"
+            )
         if done < trials:
             if jobs == 1 or plan.ensemble:
-                _optimize(plan, found, trials, timeout, 0, echo)
+                _optimize(plan, found, trials, timeout, 0, echo if progress else _silent)
             else:
-                _run_workers(plan, trials, timeout, jobs)
+                _run_workers(plan, trials, timeout, jobs, progress)
         return finish_study(found, plan, save_as=save_as, echo=echo)
 
 
@@ -275,7 +279,13 @@ class _study_lock:
         self.handle.close()
 
 
-def _run_workers(plan: StudyPlan, trials: int, timeout: float | None, jobs: int) -> None:
+def _silent(*args, **kwargs) -> None:
+    """An echo that prints nothing."""
+
+
+def _run_workers(
+    plan: StudyPlan, trials: int, timeout: float | None, jobs: int, progress: bool = True
+) -> None:
     """``jobs`` processes, each running trials until the study is done; the CPU threads
     are shared between them unless NETCFG_THREADS says otherwise."""
     given = os.environ.get(ENV_VARIABLE)
@@ -283,7 +293,7 @@ def _run_workers(plan: StudyPlan, trials: int, timeout: float | None, jobs: int)
         os.environ[ENV_VARIABLE] = str(max(1, usable_cpus() // jobs))
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=_worker, args=(plan, trials, timeout, index))
+        context.Process(target=_worker, args=(plan, trials, timeout, index, progress))
         for index in range(jobs)
     ]
     try:
@@ -296,8 +306,11 @@ def _run_workers(plan: StudyPlan, trials: int, timeout: float | None, jobs: int)
         worker.join()
 
 
-def _worker(plan: StudyPlan, trials: int, timeout: float | None, index: int) -> None:
+def _worker(
+    plan: StudyPlan, trials: int, timeout: float | None, index: int, progress: bool = True
+) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     study = optuna.load_study(study_name=plan.name, storage=_storage(plan.storage))
-    _optimize(plan, study, trials, timeout, index, lambda *a, **k: print(*a, **k, file=sys.stdout))
+    echo = (lambda *a, **k: print(*a, **k, file=sys.stdout)) if progress else _silent
+    _optimize(plan, study, trials, timeout, index, echo)

@@ -22,8 +22,9 @@ from netcfg.ensembles.load import ensemble_tree, load_ensemble
 from netcfg.errors import ConfigError, Issue, UsageError, environment_fault, unusable_folder
 from netcfg.trainers.bindings import bind_data
 from netcfg.trainers.monitoring import monitored_metric
+from netcfg.trainers.spec import HoldoutProtocol
 
-__all__ = ["SAMPLERS", "StudyPlan", "make_plan", "write_plan"]
+__all__ = ["SAMPLERS", "StudyPlan", "default_study_dir", "make_plan", "write_plan"]
 
 SAMPLERS = ("tpe", "random")
 """Optuna samplers a study can use: TPE (the default) or random search."""
@@ -95,6 +96,10 @@ def make_plan(
 ) -> StudyPlan:
     """Load and check the config and its search space, and choose the study's metric.
 
+    A network config that keeps no validation (``Training.Validation: None``: its final
+    model trains on all of its training data for a fixed number of epochs, as a refit) is
+    searched on netcfg's default hold-out instead, so that its trials can be compared.
+
     Raises:
         ConfigError: a bad config or search space, no search space, or data without a
             validation part (a study never looks at the test part).
@@ -109,6 +114,9 @@ def make_plan(
         monitor, direction = spec.Evaluation.Metrics[0], "minimize"
     else:
         spec = load_config(config, overrides, data=data, space=space)
+        if spec.Training.Validation.Protocol is HoldoutProtocol.none:
+            overrides = (*overrides, "Training.Validation=PerUser")
+            spec = load_config(config, overrides, data=data, space=space)
         base = render_config(spec)
         monitor, direction = _monitor(spec)
     if not spec.Search:
@@ -123,7 +131,7 @@ def make_plan(
         )
     base.pop("Search", None)
     label = name or re.sub(r"[^A-Za-z0-9._-]+", "-", spec.Name or "study").strip("-") or "study"
-    folder = Path(out) if out is not None else _default_dir(label)
+    folder = Path(out) if out is not None else default_study_dir(label)
     folder = folder.resolve()
     return StudyPlan(
         base=base,
@@ -162,8 +170,9 @@ def _monitor(spec) -> tuple[str, str]:
     return monitor.name, "maximize" if monitor.higher_is_better else "minimize"
 
 
-def _default_dir(label: str) -> Path:
-    return Path("studies") / label
+def default_study_dir(name: str) -> Path:
+    """The study directory of a study named ``name`` when no ``--out`` is given."""
+    return Path("studies") / name
 
 
 def write_plan(plan: StudyPlan) -> None:

@@ -16,6 +16,7 @@ and the number of stored entries are dynamic. Item columns are the model's item 
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def _scorer(model: LoadedModel, signature: str) -> DenseScorer:
     ((output, _),) = network.outputs.items()
     if signature == "dense":
         return DenseScorer(network, dataset, output)
-    return SparseScorer(network, dataset, output, network.data_shape(input_layer)[0])
+    return SparseScorer(network, dataset, output, math.prod(network.data_shape(input_layer)))
 
 
 def example_inputs(width: int, signature: str, batch: int = 3) -> tuple[torch.Tensor, ...]:
@@ -124,7 +125,7 @@ def export_model(model: LoadedModel, fmt: str, path: str | Path, signature: str 
     path = check_export(fmt, path)
     scorer = _scorer(model, signature)
     (input_layer,) = model.network.inputs
-    width = model.network.data_shape(input_layer)[0]
+    width = math.prod(model.network.data_shape(input_layer))
     inputs = example_inputs(width, signature)
     names = ["x"] if signature == "dense" else ["indices", "offsets", "values"]
     buffer = io.BytesIO()  # written by Python below, so a full disk is an OSError

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from netcfg.ensembles.rundir import MEMBERS, is_ensemble_run
 from netcfg.errors import ModelError
+from netcfg.folders import user_zoo_dir
 from netcfg.spec_base import did_you_mean
 from netcfg.trainers.rundir import LoadedModel, load_model
 from netcfg.zoo import ZOO_PREFIX, is_zoo_name, zoo_name_problem
 
 __all__ = ["open_model", "resolve_model", "training_interactions", "user_zoo_dir"]
-
-
-def user_zoo_dir() -> Path:
-    """Where trained models are registered: ``$NETCFG_ZOO``, else
-    ``$XDG_DATA_HOME/netcfg/zoo``, else ``~/.local/share/netcfg/zoo``."""
-    if os.environ.get("NETCFG_ZOO"):
-        return Path(os.environ["NETCFG_ZOO"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "netcfg" / "zoo"
 
 
 def resolve_model(reference: str | Path) -> Path:

@@ -21,6 +21,7 @@ from typing import Any
 
 from netcfg.errors import ModelError, NetcfgError
 from netcfg.inference.models import resolve_model, user_zoo_dir
+from netcfg.spec_base import did_you_mean
 from netcfg.trainers.lock import exclusive
 from netcfg.zoo import ZOO_NAME, ZOO_PREFIX
 
@@ -147,6 +148,35 @@ def register_model(
         _register(source, target, replace)
     if not copy:
         shutil.rmtree(source)
+    return target
+
+
+def remove_model(name: str) -> Path:
+    """Remove the trained model ``NAME`` (or ``zoo:NAME``) from the user zoo, atomically:
+    it is renamed aside under the name's reservation, then deleted.
+
+    Returns:
+        The folder the model had.
+
+    Raises:
+        ModelError: a bad name, no such model (with the closest names), or a name reserved
+            by another process.
+        NetcfgError: the folder cannot be removed.
+    """
+    with reserve_model_name(name, replace=True) as target:
+        if not target.is_dir():
+            known = sorted(p.name for p in target.parent.iterdir() if not p.name.startswith("."))
+            raise ModelError(
+                f"no trained model '{target.name}' in {target.parent}"
+                f"{did_you_mean(target.name, known)}; 'netcfg zoo list --trained' lists them"
+            )
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            os.rename(target, staging / "removed")
+        except OSError as err:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise NetcfgError(f"cannot remove {target}: {err.strerror}") from None
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

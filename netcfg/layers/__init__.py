@@ -10,9 +10,11 @@ from netcfg.layers.common import LayerKind, LayerType
 from netcfg.layers.convolutional import ConvolutionalLayerSpec
 from netcfg.layers.fully_connected import FullyConnected, FullyConnectedLayerSpec
 from netcfg.layers.input import InputLayer, InputLayerSpec
+from netcfg.layers.merge import Merge, MergeLayerSpec
 from netcfg.layers.pooling import PairwiseScore, PoolingLayerSpec
 from netcfg.layers.projection import Projection, SharedProjection
 from netcfg.layers.registry import BuildContext, Built, Shape, get_builder, layer_tags
+from netcfg.layers.variational import Variational, VariationalLayerSpec
 from netcfg.spec_unions import tagged_union
 
 __all__ = [
@@ -25,11 +27,15 @@ __all__ = [
     "InputLayer",
     "InputLayerSpec",
     "LayerSpec",
+    "Merge",
+    "MergeLayerSpec",
     "PairwiseScore",
     "PoolingLayerSpec",
     "Projection",
     "Shape",
     "SharedProjection",
+    "Variational",
+    "VariationalLayerSpec",
     "get_builder",
     "layer_tag",
     "layer_tags",
@@ -41,6 +47,8 @@ LAYER_SPECS = {
     LayerType.FullyConnected.value: FullyConnectedLayerSpec,
     LayerType.Convolutional.value: ConvolutionalLayerSpec,
     LayerType.Pooling.value: PoolingLayerSpec,
+    LayerType.Variational.value: VariationalLayerSpec,
+    LayerType.Merge.value: MergeLayerSpec,
 }
 """Layer union tag -> spec class."""
 
@@ -79,6 +87,8 @@ LayerSpec = tagged_union(
         "FullyConnected": "FullyConnected layers",
         "Convolutional": "Convolutional layers",
         "Pooling": "Pooling layers",
+        "Variational": "Variational layers",
+        "Merge": "Merge layers",
     },
     rejected={
         "Convolution": "Type 'Convolution' appears in DSSTNE's docs but its parser rejects "

@@ -56,6 +56,8 @@ class LayerType(str, enum.Enum):
     FullyConnected = "FullyConnected"
     Convolutional = "Convolutional"
     Pooling = "Pooling"
+    Variational = "Variational"
+    Merge = "Merge"
 
 
 LayerTypeName = spec_enum(

@@ -1,11 +1,18 @@
-"""Pooling layers. DotProduct and Cosine score source 0 against each other source, the
-pattern of two-tower retrieval models; the spatial functions wait for convolution.
+"""Pooling layers: the spec, DotProduct and Cosine, and the builder of every Function.
+
+DotProduct and Cosine score source 0 against each other source, the pattern of two-tower
+retrieval models. Max and Average reduce a ``Kernel`` window slid over each channel's grid
+(``KernelStride``; sizes and padding as DSSTNE, `netcfg.layers.spatial`), LRN normalizes
+across channels with the network's ``LocalResponseNormalization`` constants, and Maxout is
+the elementwise maximum of its sources (`netcfg.layers.spatial_pooling`). DSSTNE's
+network-level ``MaxOut.k`` is parsed there but read by no pooling code, nor here.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +29,8 @@ from netcfg.layers.computed import (
     check_skip_widths,
 )
 from netcfg.layers.registry import BuildContext, Built, Shape, register_layer
+from netcfg.layers.spatial import Window, flat_sources, kernel_tuple, read_grid
+from netcfg.layers.spatial_pooling import LocalResponseNorm, Maxout, WindowPooling
 from netcfg.spec_base import spec_enum, spec_error, spec_field
 
 __all__ = ["PairwiseScore", "PoolingFunction", "PoolingLayerSpec", "build_pooling"]
@@ -37,6 +46,8 @@ class PoolingFunction(str, enum.Enum):
     Average = "Average"
     LRN = "LRN"
 
+
+_WINDOWED = (PoolingFunction.Max, PoolingFunction.Average)
 
 _UNPARSED = (
     "Pooling Function '{}' is in DSSTNE's enum but its parser rejects it; use Max, Maxout, "
@@ -55,18 +66,27 @@ class PoolingLayerSpec(ComputedLayerSpec):
 
     Type: LayerTypeName = spec_field(LayerType.Pooling, description="Pooling.")
     Function: PoolingFunctionName = spec_field(
-        description="Max, Maxout, Average or LRN (spatial, not yet compiled); DotProduct or "
-        "Cosine: one score of source 0 against each other source."
+        description="Max or Average over a Kernel window of each channel; LRN across "
+        "channels (the network's LocalResponseNormalization); Maxout: elementwise maximum of "
+        "the sources; DotProduct or Cosine: one score of source 0 against each other source."
     )
     N: Width | None = spec_field(
-        None, description="Width; derived from the sources (DotProduct, Cosine: sources - 1)."
+        None,
+        description="Dimensions; derived from the sources (DotProduct, Cosine: sources - 1), "
+        "checked if given.",
     )
     Activation: ActivationName = spec_field(
         ActivationKind.Linear,
         description="Activation applied to the pooled values (default Linear for Pooling).",
     )
-    Kernel: KernelSize = spec_field(1, description="Pooling window: x, [x], [x, y], [x, y, z].")
-    KernelStride: KernelSize = spec_field(1, description="Stride: x, [x], [x, y], [x, y, z].")
+    Kernel: KernelSize = spec_field(
+        1, description="Max, Average: the window, x, [x], [x, y] or [x, y, z]."
+    )
+    KernelStride: KernelSize = spec_field(
+        1,
+        description="Max, Average: the step along each Kernel axis; axes not given are 1 "
+        "(an integer strides x only, as in DSSTNE).",
+    )
 
     @field_validator("Function")
     @classmethod
@@ -77,6 +97,24 @@ class PoolingLayerSpec(ComputedLayerSpec):
                 f"Pooling Function '{function.value}' needs at least 2 sources in Source"
             )
         return function
+
+    @field_validator("Kernel", "KernelStride")
+    @classmethod
+    def _windowed(cls, value: Any, info: ValidationInfo) -> Any:
+        function = info.data.get("Function")
+        if function is not None and function not in _WINDOWED and set(kernel_tuple(value)) != {1}:
+            raise spec_error(
+                f"{info.field_name} has no effect on Pooling Function '{function.value}'; "
+                "only Max and Average pool over a window"
+            )
+        kernel = info.data.get("Kernel")
+        if info.field_name == "KernelStride" and kernel is not None:
+            if len(kernel_tuple(value)) > len(kernel_tuple(kernel)):
+                raise spec_error(
+                    f"KernelStride has {len(kernel_tuple(value))} axes but Kernel has "
+                    f"{len(kernel_tuple(kernel))}; give one stride per Kernel axis"
+                )
+        return value
 
 
 class PairwiseScore(nn.Module):
@@ -131,30 +169,68 @@ class PairwiseScore(nn.Module):
 
 @register_layer("Pooling")
 def build_pooling(spec: PoolingLayerSpec, ctx: BuildContext) -> Built:
-    """Build a DotProduct or Cosine pooling layer; other functions are not supported yet."""
-    if spec.Function not in (PoolingFunction.DotProduct, PoolingFunction.Cosine):
-        raise ctx.error(
-            f"Pooling Function '{spec.Function.value}' is not supported yet (it needs "
-            "convolutional layers); DotProduct and Cosine are",
-            "Function",
-        )
-    sizes = {shape.size for shape in ctx.sources}
-    if len(sizes) > 1:
-        raise ctx.error(
-            f"the sources of a {spec.Function.value} layer must have equal widths "
-            f"(got {', '.join(str(s.size) for s in ctx.sources)})",
-            "Source",
-        )
-    out = Shape((len(ctx.sources) - 1,))
+    """Build the module of a Pooling layer's Function, and its output shape."""
+    activation, dropout = activation_modules(spec)
+    if spec.Function in _WINDOWED:
+        module, dims = _window_pooling(spec, ctx, activation, dropout)
+    elif spec.Function in (PoolingFunction.DotProduct, PoolingFunction.Cosine):
+        _equal_sources(spec, ctx, lambda shape: shape.size, "widths")
+        cosine = spec.Function is PoolingFunction.Cosine
+        module = PairwiseScore(cosine=cosine, activation=activation, dropout=dropout)
+        dims = (len(ctx.sources) - 1,)
+    else:
+        dims = _equal_sources(spec, ctx, lambda shape: shape.dims, "dimensions")
+        if spec.Function is PoolingFunction.Maxout:
+            module = Maxout(activation=activation, dropout=dropout)
+        else:
+            lrn = ctx.model.LocalResponseNormalization
+            module = LocalResponseNorm(
+                dims, lrn.n, lrn.alpha, lrn.beta, lrn.k, activation=activation, dropout=dropout
+            )
+    out = Shape(dims)
     if ctx.dims is not None and ctx.dims != out.dims:
         raise ctx.error(
-            f"a {spec.Function.value} layer of {len(ctx.sources)} sources has N = "
-            f"{out.size}, not {'x'.join(map(str, ctx.dims))}",
+            f"this {spec.Function.value} layer's dimensions are {out}, not "
+            f"{'x'.join(map(str, ctx.dims))}; leave N out to derive it",
             "N",
         )
     check_skip_widths(spec, ctx, out)
-    activation, dropout = activation_modules(spec)
-    module = PairwiseScore(
-        cosine=spec.Function is PoolingFunction.Cosine, activation=activation, dropout=dropout
-    )
     return Built(module, out)
+
+
+def _equal_sources(spec: PoolingLayerSpec, ctx: BuildContext, key, what: str) -> Any:
+    """The sources' common ``key`` (size or dimensions); a compile error if they differ."""
+    found = [key(shape) for shape in ctx.sources]
+    if len(set(found)) > 1:
+        shown = ", ".join("x".join(map(str, v)) if what == "dimensions" else str(v) for v in found)
+        raise ctx.error(
+            f"the sources of a {spec.Function.value} layer must have equal {what} (got {shown})",
+            "Source",
+        )
+    return found[0]
+
+
+def _window_pooling(
+    spec: PoolingLayerSpec, ctx: BuildContext, activation: nn.Module, dropout: nn.Module | None
+) -> tuple[WindowPooling, tuple[int, ...]]:
+    """A Max or Average layer and its dimensions: the source's, with the Kernel axes
+    reduced (DSSTNE keeps the source's number of dimensions)."""
+    kernel = kernel_tuple(spec.Kernel)
+    stride = kernel_tuple(spec.KernelStride)
+    stride = (*stride, *(1,) * (len(kernel) - len(stride)))
+    dims = _equal_sources(spec, ctx, lambda shape: shape.dims, "dimensions")
+    problem = flat_sources(spec.Source, [shape.dims for shape in ctx.sources], len(kernel))
+    if problem:
+        raise ctx.error(problem, "Kernel")
+    grid = read_grid(dims, len(kernel))
+    module = WindowPooling(
+        spec.Function.value,
+        grid.size,
+        grid.channels,
+        kernel,
+        stride,
+        activation=activation,
+        dropout=dropout,
+    )
+    extent = Window(kernel, stride, grid.size).extent
+    return module, (*extent, *dims[len(kernel) :])[: len(dims)]

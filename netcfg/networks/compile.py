@@ -25,8 +25,9 @@ from netcfg.networks.checks import layer_dependencies, shared_source
 from netcfg.networks.graph import topological_order
 from netcfg.networks.losses import SparsenessPenalty, create_loss
 from netcfg.networks.network import Network
+from netcfg.networks.rbm import RBMNetwork, build_rbm
 from netcfg.networks.sizes import size_problem
-from netcfg.networks.spec import ModelSpec
+from netcfg.networks.spec import ModelSpec, NetworkKind
 
 __all__ = ["Widths", "compile_network", "resolve_widths"]
 
@@ -65,7 +66,7 @@ def resolve_widths(
             dims[layer.Name] = None
         elif n != "auto":
             dims[layer.Name] = width_dims(n)
-            if dataset in known and known[dataset] != dims[layer.Name]:
+            if dataset in known and not _fits(known[dataset], dims[layer.Name]):
                 issues.append(
                     Issue(
                         path,
@@ -88,11 +89,18 @@ def resolve_widths(
     return dims, issues
 
 
+def _fits(data: tuple[int, ...], layer: tuple[int, ...]) -> bool:
+    """Whether a DataSet of ``data`` dimensions fits a layer of ``layer`` dimensions: the
+    same, or flat data of as many units (an image of 64 columns feeds an 8x8x1 layer;
+    DSSTNE's order, x fastest)."""
+    return data == layer or (len(data) == 1 and data[0] == math.prod(layer))
+
+
 def _text(dims: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in dims)
 
 
-def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
+def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network | RBMNetwork:
     """Build the network a spec describes.
 
     Args:
@@ -100,7 +108,7 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
         widths: width of each DataSet whose layers say ``"auto"``.
 
     Returns:
-        A plain torch `Network`.
+        A plain torch `Network` (an `RBMNetwork` for ``Kind: "RBM"``).
 
     Raises:
         CompileError: unknown widths, shapes that do not fit, unsupported layers, a layer
@@ -114,8 +122,12 @@ def compile_network(spec: ModelSpec, widths: Widths | None = None) -> Network:
         return _compile(spec, widths)
 
 
-def _compile(spec: ModelSpec, widths: Widths | None) -> Network:
+def _compile(spec: ModelSpec, widths: Widths | None) -> Network | RBMNetwork:
     dims, issues = resolve_widths(spec, widths)
+    if spec.Kind is NetworkKind.RBM:  # its own module: its layers are units of one model
+        if issues:
+            raise CompileError(issues)
+        return build_rbm(spec, dims)
     _widen_for_indicators(spec, dims)
     order = topological_order({layer.Name: layer_dependencies(layer) for layer in spec.Layers})
     index_of = {layer.Name: index for index, layer in enumerate(spec.Layers)}

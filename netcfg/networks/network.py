@@ -46,7 +46,8 @@ class NetworkOutput:
         outputs: activations of each Output layer, by layer name (a `SparseBatch` of the
             activations at the target's entries for a layer computed sparsely).
         losses: terms of the objective, by name: each Output layer's ErrorFunction (under
-            the layer's name) and penalties such as ``Hidden1.SparsenessPenalty``.
+            the layer's name), penalties such as ``Hidden1.SparsenessPenalty``, and in
+            training the terms a layer adds itself (``loss_terms``), such as ``Z.KL``.
     """
 
     outputs: dict[str, Tensor]
@@ -79,7 +80,8 @@ class Network(nn.Module):
 
     Args:
         layers: module of each layer, by name. Input layers map a batch to a batch; other
-            layers have ``preactivate(inputs, skips)`` and ``activate(z)``.
+            layers have ``preactivate(inputs, skips)`` and ``activate(z)``, and may have
+            ``loss_terms(inputs)``: named terms of the objective, added in training.
         order: layer names in an order where every layer follows what it reads.
         sources: per computed layer, the names of its sources.
         skips: per computed layer, the names of its skip layers.
@@ -179,6 +181,10 @@ class Network(nn.Module):
             values[name] = a
             if name in self.penalties and self.training:
                 result.losses[f"{name}.SparsenessPenalty"] = self.penalties[name](a)
+            terms = getattr(layer, "loss_terms", None)
+            if terms is not None and self.training:
+                for key, term in terms(sources).items():
+                    result.losses[f"{name}.{key}"] = term
             if name in self.outputs:
                 result.outputs[name] = a
                 if targets is not None:

@@ -12,7 +12,8 @@ import enum
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
 
 from netcfg.data.spec import DataSource
 from netcfg.experiments.spec import SearchParameter
@@ -21,7 +22,8 @@ from netcfg.layers.activations import SELU_ALPHA, SELU_LAMBDA, ActivationKind
 from netcfg.layers.common import LayerKind, SparsenessPenaltySpec
 from netcfg.networks.baseline import BaselineSpec
 from netcfg.networks.losses.error_function import ErrorFunctionKind, ErrorFunctionName
-from netcfg.spec_base import OneOrMany, SpecBase, spec_enum, spec_field
+from netcfg.networks.rbm_spec import RBMSpec, rbm_problems
+from netcfg.spec_base import OneOrMany, SpecBase, spec_enum, spec_error, spec_field
 from netcfg.trainers.spec import EvaluationSpec, TrainingSpec
 
 __all__ = [
@@ -40,10 +42,12 @@ __all__ = [
 
 
 class NetworkKind(str, enum.Enum):
-    """DSSTNE's network Kind (AutoEncoder changes no behaviour, as in DSSTNE)."""
+    """DSSTNE's network Kind (AutoEncoder changes no behaviour, as in DSSTNE), and netcfg's
+    RBM: a restricted Boltzmann machine for ratings (`netcfg.networks.rbm_spec`)."""
 
     FeedForward = "FeedForward"
     AutoEncoder = "AutoEncoder"
+    RBM = "RBM"
 
 
 NetworkKindName = spec_enum(NetworkKind, "network Kind")
@@ -53,7 +57,7 @@ class LocalResponseNormalizationSpec(SpecBase):
     """Parameters of LRN pooling."""
 
     k: float = spec_field(2.0, description="Additive constant.")
-    n: int = spec_field(5, ge=1, description="Window size.")
+    n: int = spec_field(5, ge=1, description="Window size, in channels (the last dimension).")
     alpha: float = spec_field(1e-4, description="Scale.")
     beta: float = spec_field(0.75, description="Exponent.")
 
@@ -61,7 +65,12 @@ class LocalResponseNormalizationSpec(SpecBase):
 class MaxOutSpec(SpecBase):
     """Parameters of Maxout pooling."""
 
-    k: int = spec_field(2, ge=1, description="Units pooled together.")
+    k: int = spec_field(
+        2,
+        ge=1,
+        description="Parsed as in DSSTNE, whose Maxout pooling (like netcfg's) does not read "
+        "it: Maxout is the elementwise maximum of the layer's sources.",
+    )
 
 
 class DenoisingSpec(SpecBase):
@@ -197,7 +206,9 @@ class ModelSpec(SpecBase):
     Version: float = spec_field(0.9, ge=0.7, description="Language version (>= 0.7).")
     Name: str = spec_field("", description="Name of the network.")
     Kind: NetworkKindName = spec_field(
-        NetworkKind.FeedForward, description="FeedForward or AutoEncoder (same behaviour)."
+        NetworkKind.FeedForward,
+        description="FeedForward or AutoEncoder (same behaviour), or RBM: a restricted "
+        "Boltzmann machine for ratings, trained by contrastive divergence (see RBM).",
     )
     WeightsData: str | None = spec_field(
         None, description="Accepted for DSSTNE compatibility; unused (as in DSSTNE)."
@@ -207,7 +218,9 @@ class ModelSpec(SpecBase):
         aliases=["LRN"],
         description="k, n, alpha and beta of local response normalization (LRN pooling).",
     )
-    MaxOut: MaxOutSpec = spec_field(MaxOutSpec(), description="k of Maxout pooling.")
+    MaxOut: MaxOutSpec = spec_field(
+        MaxOutSpec(), description="Accepted for DSSTNE compatibility; unused (as in DSSTNE)."
+    )
     SparsenessPenalty: SparsenessPenaltySpec = spec_field(
         SparsenessPenaltySpec(),
         description="KL sparseness penalty on Hidden layers marked Sparse (on if beta > 0).",
@@ -247,6 +260,11 @@ class ModelSpec(SpecBase):
         "targets only).",
     )
     Layers: LayerList = spec_field(description="The layers (a single object is accepted too).")
+    RBM: RBMSpec | None = spec_field(
+        None,
+        description='netcfg, for Kind "RBM": the rating Levels of its softmax visible units '
+        "and its contrastive-divergence schedule CD (defaults when absent).",
+    )
     Training: TrainingSpec = spec_field(
         TrainingSpec(), description="netcfg: how to train (optimizer, schedule, epochs...)."
     )
@@ -272,6 +290,16 @@ class ModelSpec(SpecBase):
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
         return fill_layer_defaults(data)
+
+    @model_validator(mode="after")
+    def _check_rbm(self) -> ModelSpec:
+        problems = [
+            InitErrorDetails(type=spec_error(message), loc=loc, input=None)
+            for loc, message in rbm_problems(self)
+        ]
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
 
     def layer(self, name: str) -> LayerSpec:
         """The layer called ``name``."""

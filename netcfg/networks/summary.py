@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netcfg.networks.network import Network
 from netcfg.networks.spec import ModelSpec
+from netcfg.tables import table_text
 
 __all__ = ["format_table", "layer_rows"]
 
@@ -53,17 +54,7 @@ def layer_rows(spec: ModelSpec, network: Network | None = None) -> list[tuple[st
 
 
 def format_table(rows: list[tuple[str, ...]], total: int | None) -> str:
-    """Align rows under the header; add the total parameter count when known."""
-    table = [HEADER, *rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
-    lines = [
-        "  ".join(
-            cell.rjust(w) if i == len(HEADER) - 1 else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in table
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    if total is not None:
-        lines.append(f"Total parameters: {total:,}")
-    return "\n".join(lines)
+    """The rows under the header (parameter counts aligned right), then the total parameter
+    count when known."""
+    text = table_text(HEADER, rows, right={len(HEADER) - 1})
+    return text if total is None else f"{text}\nTotal parameters: {total:,}"

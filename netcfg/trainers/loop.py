@@ -5,6 +5,12 @@ name and returns its outputs and loss terms; ``mode`` lets outputs be computed o
 the loss reads them (`OutputMode`), with dense outputs kept for re-feeding. What else the
 loop needs is stated by the model as data: which DataSets it reads and predicts
 (``inputs``, ``outputs``) and an optional ``apply_constraints()`` to call after each update.
+
+A model that is not trained by back-propagating its loss (an RBM: contrastive divergence)
+says so by defining ``estimate_gradients(inputs, targets, *, epoch)``: called instead of
+the forward pass and ``backward``, with the epochs done, it sets each parameter's ``.grad``
+to the direction a gradient-descent optimizer follows and returns the outputs and loss
+terms to report. The loop then clips, steps the optimizer and constrains as for any model.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ def refeed_step(
 def update(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    loss: torch.Tensor,
+    loss: torch.Tensor | None,
     *,
     clip_norm: float = math.inf,
     measure: bool = True,
@@ -90,7 +96,8 @@ def update(
     Args:
         model: the model (its ``apply_constraints()`` is called if it has one).
         optimizer: the optimizer of its parameters.
-        loss: the loss to minimize.
+        loss: the loss to minimize; None when the model has set the gradients itself
+            (``estimate_gradients``).
         clip_norm: the largest gradient norm left unscaled (infinite: no clipping).
         measure: measure the gradient norm even without clipping.
         scaler: the gradient scaler of fp16 training.
@@ -98,12 +105,13 @@ def update(
     Returns:
         The gradient norm before clipping, when clipping or ``measure`` (else NaN).
     """
-    optimizer.zero_grad(set_to_none=True)
-    if scaler is not None:
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-    else:
-        loss.backward()
+    if loss is not None:
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+        else:
+            loss.backward()
     grad_norm = math.nan
     if measure or math.isfinite(clip_norm):
         parameters = [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
@@ -173,6 +181,7 @@ class TrainingLoop:
         )
         self.inputs = sorted(set(model.inputs.values()))
         self.targets = sorted(set(model.outputs.values()))
+        self.estimates = getattr(model, "estimate_gradients", None)
         self.refeed = None
         self.mode = OutputMode.Sparse
         if training.RefeedSteps:
@@ -191,7 +200,8 @@ class TrainingLoop:
             self._track_best(state, record)
             state.epoch += 1
             state.history.append(record)
-            self.reporter.epoch(record, state.global_step, self.model)
+            best = self.monitor is not None and state.best_epoch == state.epoch
+            self.reporter.epoch(record, state.global_step, self.model, best=best)
             last = state.epoch == self.training.Epochs
             stop = stopping is not None and state.stale_epochs >= stopping.Patience
             self.stopped = self.on_epoch(state.epoch, record) if self.on_epoch else None
@@ -235,14 +245,19 @@ class TrainingLoop:
             for group in self.optimizer.param_groups:
                 group["lr"] = rate
             batch = {name: part.to(self.device) for name, part in batch.items()}
+            inputs = {n: batch[n] for n in self.inputs}
+            targets = {n: batch[n] for n in self.targets}
             with self._precision():
-                result = self.model(
-                    {n: batch[n] for n in self.inputs},
-                    {n: batch[n] for n in self.targets},
-                    mode=self.mode,
-                )
+                if self.estimates is not None:
+                    self.optimizer.zero_grad(set_to_none=True)
+                    result = self.estimates(inputs, targets, epoch=state.epoch)
+                else:
+                    result = self.model(inputs, targets, mode=self.mode)
             loss = self._guard(result.loss, state, number)
-            grad_norm = self._update(loss, measure=state.global_step % GRAD_NORM_INTERVAL == 0)
+            grad_norm = self._update(
+                None if self.estimates is not None else loss,
+                measure=state.global_step % GRAD_NORM_INTERVAL == 0,
+            )
             state.global_step += 1
             if self.refeed is not None:
                 output = result.outputs[self.refeed[1]]
@@ -279,7 +294,7 @@ class TrainingLoop:
             enabled=self.autocast is not None,
         )
 
-    def _update(self, loss: torch.Tensor, *, measure: bool) -> float:
+    def _update(self, loss: torch.Tensor | None, *, measure: bool) -> float:
         return update(
             self.model,
             self.optimizer,

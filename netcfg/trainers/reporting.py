@@ -1,43 +1,43 @@
-"""What a run reports while it trains: a progress bar, TensorBoard events, metrics.jsonl."""
+"""What a run reports while it trains: lines on stderr, ``metrics.jsonl``, and the loggers
+of ``Training.Loggers`` (TensorBoard events, an MLflow run)."""
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import sys
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from tensorboard.summary.writer import event_file_writer
 from torch import nn
-from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
 
 from netcfg.trainers.checkpoint import disk_errors
+from netcfg.trainers.console import Console
 from netcfg.trainers.rundir import RunDir
+from netcfg.trainers.spec import Logger
+from netcfg.trainers.tensorboard_logger import TensorBoardLogger
 
 __all__ = ["Reporter"]
 
 
 class Reporter:
-    """Writes TensorBoard scalars, hyper-parameters and text, and ``metrics.jsonl``.
-
-    Tags: ``train/loss`` (per step and per epoch as ``train/epoch_loss``),
-    ``train/learning_rate``, ``train/grad_norm``, ``train/examples_per_second``,
-    ``validation/<metric>`` and ``test/<metric>``; the layer table as text ``layers``;
-    hyper-parameters with the final metrics through the hparams plugin.
+    """Reports a run: a line per epoch and progress on stderr (`Console`), a line per epoch
+    in ``metrics.jsonl``, TensorBoard events (`TensorBoardLogger`) and an MLflow run
+    (`netcfg.trainers.mlflow_logger`), as ``loggers`` asks.
 
     A file that cannot be written (a full disk) raises `NetcfgError` naming ``events`` or
     ``metrics.jsonl`` and the cause.
 
     Args:
         run_dir: the run directory.
-        progress: show a progress bar (loss, throughput, ETA) on stderr.
-        quiet: print no messages (`message` only keeps them in TensorBoard's text).
+        progress: show progress within epochs on stderr (a bar on a terminal, else a plain
+            line every ``NETCFG_PROGRESS_INTERVAL`` seconds).
+        quiet: print nothing (messages are still kept in TensorBoard's text ``messages``).
         histograms: also write weight histograms each epoch.
         purge_step: when resuming, drop events logged after this step by the killed run.
+        monitor: the validation metric that picks the epoch (shown on epoch lines).
+        loggers: where parameters and metrics go (``Training.Loggers``).
+        params: the run's hyper-parameters (`config_hparams`).
+        config: the resolved config (logged as text ``config``).
     """
 
     def __init__(
@@ -48,45 +48,57 @@ class Reporter:
         quiet: bool = False,
         histograms: bool = False,
         purge_step: int | None = None,
+        monitor: str | None = None,
+        loggers: Sequence[Logger] = (Logger.TensorBoard,),
+        params: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None,
     ):
         self.run_dir = run_dir
-        self.progress = progress
+        self.console = Console(monitor=monitor, progress=progress, quiet=quiet)
+        self.params = params or {}
+        self.config = config
+        self.loggers = tuple(loggers)
         self.quiet = quiet
         self._messages: list[str] = []
-        self.histograms = histograms
-        _quiet_writer_threads()
-        with self._events():
-            self.writer = SummaryWriter(str(run_dir.events), purge_step=purge_step)
-        self._bar: tqdm | None = None
+        self._step = purge_step or 0
+        self.mlflow = None
+        self.tensorboard = None
+        if Logger.TensorBoard in loggers:
+            self.tensorboard = TensorBoardLogger(
+                run_dir.events, histograms=histograms, purge_step=purge_step
+            )
+
+    def start(self) -> None:
+        """Start logging the run: the config as TensorBoard text, an MLflow run with the
+        parameters (called where a failure is recorded in ``run.json``, see
+        `recording_status`).
+
+        Raises:
+            UsageError: MLflow refused its store (a bad MLFLOW_TRACKING_URI).
+            NetcfgError: the store could not be reached, or an event not written.
+        """
+        if self.tensorboard is not None and self.config is not None:
+            self.tensorboard.text("config", json.dumps(self.config, indent=2))
+        if Logger.MLflow in self.loggers:
+            from netcfg.trainers.mlflow_logger import MlflowLogger
+
+            name = (self.config or {}).get("Name") or self.run_dir.root.name
+            self.mlflow = MlflowLogger(
+                self.run_dir,
+                experiment=name,
+                params=self.params,
+                message=self.message,
+                quiet=self.quiet,
+            )
 
     def text(self, tag: str, text: str) -> None:
-        """A text entry (shown as markdown; kept monospaced)."""
-        with self._events():
-            self.writer.add_text(tag, "    " + text.replace("\n", "\n    "))
-
-    def _events(self):
-        """Report a failed write of the event files as a `NetcfgError` naming them."""
-        return disk_errors(self.run_dir.events)
+        """A TensorBoard text entry (shown as markdown; kept monospaced)."""
+        if self.tensorboard is not None:
+            self.tensorboard.text(tag, text)
 
     def batches(self, iterable: Iterable, *, epoch: int, epochs: int, total: int) -> Iterator:
-        """Iterate with a progress bar for one epoch (when enabled)."""
-        if not self.progress:
-            yield from iterable
-            return
-        self._bar = tqdm(
-            iterable,
-            total=total,
-            desc=f"epoch {epoch}/{epochs}",
-            unit="batch",
-            file=sys.stderr,
-            dynamic_ncols=True,
-            leave=False,
-        )
-        try:
-            yield from self._bar
-        finally:
-            self._bar.close()
-            self._bar = None
+        """Iterate over one epoch's batches, showing its progress (when enabled)."""
+        return self.console.batches(iterable, epoch=epoch, epochs=epochs, total=total)
 
     def step(
         self,
@@ -97,29 +109,24 @@ class Reporter:
         grad_norm: float,
         examples_per_second: float,
     ) -> None:
-        """Per-step scalars (and the bar's postfix)."""
-        with self._events():
-            self.writer.add_scalar("train/loss", loss, step)
-            self.writer.add_scalar("train/learning_rate", learning_rate, step)
-            if math.isfinite(grad_norm):
-                self.writer.add_scalar("train/grad_norm", grad_norm, step)
-        if self._bar is not None:
-            self._bar.set_postfix(
-                loss=f"{loss:.4g}", ex_s=f"{examples_per_second:,.0f}", refresh=False
-            )
+        """Per-step scalars, and the progress shown."""
+        self._step = step
+        if self.tensorboard is not None:
+            self.tensorboard.step(step, loss=loss, learning_rate=learning_rate, grad_norm=grad_norm)
+        self.console.step(loss, examples_per_second)
 
-    def epoch(self, record: dict[str, Any], step: int, network: nn.Module) -> None:
-        """Per-epoch scalars, histograms, and a line of ``metrics.jsonl``."""
-        with self._events():
-            self.writer.add_scalar("train/epoch_loss", record["train_loss"], step)
-            self.writer.add_scalar("train/examples_per_second", record["examples_per_second"], step)
-            for part in ("validation", "test"):
-                for name, value in record.get(part, {}).items():
-                    self.writer.add_scalar(f"{part}/{name}", value, step)
-            if self.histograms:
-                for name, parameter in network.named_parameters():
-                    self.writer.add_histogram(name, parameter.detach().cpu(), step)
+    def epoch(
+        self, record: dict[str, Any], step: int, network: nn.Module, *, best: bool = False
+    ) -> None:
+        """An epoch ended: its line on stderr, its scalars (and histograms), and a line of
+        ``metrics.jsonl``; ``best``: its validation metric is the best so far."""
+        self._step = step
+        if self.tensorboard is not None:
+            self.tensorboard.epoch(record, step, network)
+        if self.mlflow is not None:
+            self.mlflow.epoch(record)
         self.append(record)
+        self.console.epoch(record, best=best)
 
     def append(self, record: dict[str, Any]) -> None:
         """Append one record to ``metrics.jsonl``; a failed write (a full disk) takes back
@@ -143,62 +150,44 @@ class Reporter:
                 self.run_dir.metrics.name, "".join(json.dumps(r) + "\n" for r in records)
             )
 
-    def finish(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
-        """Hyper-parameters with the final metrics (hparams plugin), then close."""
-        if metrics:
-            with self._events():
-                self.writer.add_hparams(
-                    hparams, {f"hparam/{k}": v for k, v in metrics.items()}, run_name="hparams"
-                )
-        self.close()
+    def finish(
+        self, results: dict[str, dict[str, float]], *, epochs: int, best_epoch: int | None
+    ) -> None:
+        """The final metrics of each part (``{"test": {"RMSE": ...}}``): ``test/<metric>``
+        scalars, the hyper-parameters with the final metrics, MLflow's final metrics; then
+        the event files are closed (`close` ends the MLflow run, once ``run.json`` holds
+        the run's status)."""
+        if self.tensorboard is not None:
+            self.tensorboard.finish(self.params, results, self._step)
+        if self.mlflow is not None:
+            self.mlflow.finish(results, epochs, best_epoch)
+        self._close_events()
 
     def close(self) -> None:
-        """Keep the messages as text ``messages``, then flush and close the event files.
+        """Keep the messages as text ``messages`` and close the event files (once), then end
+        the MLflow run as ``run.json`` says the run ended.
 
         Raises:
-            NetcfgError: an event could not be written (also one that the writer's thread
-                failed to write after the last call: ``close`` alone would not tell).
+            NetcfgError: an event could not be written.
         """
         try:
-            if self._messages:
-                self.text("messages", "\n".join(self._messages))
-                self._messages = []
-            with self._events():
-                self.writer.flush()
+            self._close_events()
         finally:
-            self.writer.close()
+            if self.mlflow is not None:
+                self.mlflow.close()
+
+    def _close_events(self) -> None:
+        if self.tensorboard is None:
+            return
+        try:
+            if self._messages and not self.tensorboard.closed:
+                self.tensorboard.text("messages", "\n".join(self._messages))
+                self._messages = []
+        finally:
+            self.tensorboard.close()
 
     def message(self, text: str) -> None:
-        """A line for the user, printed without breaking the progress bar (not when quiet)."""
+        """A line for the user, printed without breaking the progress bar (not when quiet),
+        and kept for TensorBoard's text ``messages``."""
         self._messages.append(text)
-        if self.quiet:
-            return
-        if self._bar is not None:
-            self._bar.write(text, file=sys.stderr)
-        else:
-            print(text, file=sys.stderr)
-
-
-_WRITER_THREAD = getattr(event_file_writer, "_AsyncWriterThread", ())
-"""The class of TensorBoard's writer threads (none if a version renames it)."""
-
-
-def _quiet_writer_threads() -> None:
-    """Keep the traceback of a failed TensorBoard writer thread (a full disk) off stderr.
-
-    The writer raises the thread's error again in the main thread at its next call (`Reporter.close`
-    flushes to make sure), where it is reported as a fault of the machine; the thread's own
-    traceback would only repeat it, as if netcfg had crashed. Other threads' errors are
-    reported as before.
-    """
-    previous = threading.excepthook
-    if getattr(previous, "_netcfg_writer_filter", False):
-        return
-
-    def hook(args: threading.ExceptHookArgs) -> None:
-        if isinstance(args.thread, _WRITER_THREAD) and issubclass(args.exc_type, OSError):
-            return
-        previous(args)
-
-    hook._netcfg_writer_filter = True  # type: ignore[attr-defined]
-    threading.excepthook = hook
+        self.console.message(text)

@@ -38,7 +38,8 @@ OUTPUTS = ("metrics.jsonl", "events", "best", "checkpoint")
 
 def prepare_run_dir(run_dir: RunDir, spec: ModelSpec, resume: bool) -> bool:
     """Check the run directory, held with `hold_run_dir`: a new run needs it empty; a
-    resumed run needs the config it started with (only ``Training.Epochs`` may change).
+    resumed run needs the config it started with (only ``Training.Epochs`` and
+    ``Training.Loggers`` may change).
     Staging folders and temporary files a killed run left are removed.
 
     Returns:
@@ -101,13 +102,14 @@ def _check_config(run_dir: RunDir, spec: ModelSpec) -> None:
     now = render_config(spec)
     for rendered in (saved, now):
         rendered["Training"].pop("Epochs", None)
+        rendered["Training"].pop("Loggers", None)  # where it reports, not what it trains
     if saved != now:
         raise ConfigError(
             [
                 Issue(
                     (),
                     f"the config differs from the one {run_dir.root} was started "
-                    "with (only Training.Epochs may change when resuming)",
+                    "with (only Training.Epochs and Training.Loggers may change when resuming)",
                 )
             ]
         )

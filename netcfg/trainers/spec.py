@@ -6,7 +6,7 @@ import enum
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PositiveInt
+from pydantic import AfterValidator, BeforeValidator, PositiveInt
 
 from netcfg.spec_base import (
     SpecBase,
@@ -31,6 +31,7 @@ __all__ = [
     "EvaluationSpec",
     "HoldoutProtocol",
     "HoldoutSpec",
+    "Logger",
     "Precision",
     "TrainingSpec",
     "UnseenPolicy",
@@ -118,6 +119,34 @@ PrecisionName = spec_enum(
     Precision, "Precision", aliases={"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 )
 
+
+class Logger(str, enum.Enum):
+    """Where a run logs its parameters and metrics, besides ``metrics.jsonl``."""
+
+    TensorBoard = "TensorBoard"
+    MLflow = "MLflow"
+
+
+def _logger_list(value: Any) -> Any:
+    if not isinstance(value, list | tuple):
+        raise spec_error(f"Loggers must be a list such as [TensorBoard, MLflow] (got {value!r})")
+    return value
+
+
+def _distinct_loggers(loggers: tuple[Logger, ...]) -> tuple[Logger, ...]:
+    for index, logger in enumerate(loggers):
+        if logger in loggers[:index]:
+            raise spec_error(f"Logger '{logger.value}' is listed twice")
+    return loggers
+
+
+LoggerList = Annotated[
+    tuple_of(spec_enum(Logger, "Logger")),
+    AfterValidator(_distinct_loggers),
+    BeforeValidator(_logger_list),
+]
+"""A list of distinct loggers (``[TensorBoard, MLflow]``)."""
+
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?|mps)$"
 
 
@@ -199,6 +228,13 @@ class TrainingSpec(SpecBase):
     )
     WeightHistograms: bool = spec_field(
         False, description="Write weight histograms to TensorBoard every epoch."
+    )
+    Loggers: LoggerList = spec_field(
+        (Logger.TensorBoard,),
+        description="Where parameters and metrics go besides metrics.jsonl: TensorBoard "
+        "(events/ of the run directory) and MLflow (pip install 'netcfg[mlflow]'; the store "
+        "MLFLOW_TRACKING_URI names, else sqlite mlflow.db beside the run directory); [] for "
+        "neither.",
     )
 
 

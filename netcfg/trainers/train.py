@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from netcfg.config import load_config, validate_config
+from netcfg.config.render import render_config
 from netcfg.data.loader import RowLoader
 from netcfg.errors import ConfigError, Issue
 from netcfg.networks.compile import compile_network
@@ -19,10 +20,12 @@ from netcfg.networks.spec import ModelSpec
 from netcfg.networks.summary import format_table, layer_rows
 from netcfg.trainers.bindings import bind_data
 from netcfg.trainers.checkpoint import WEIGHTS, LoopState, load_checkpoint, load_weights
+from netcfg.trainers.console import progress_interval
 from netcfg.trainers.evaluation import Evaluator, default_metrics
 from netcfg.trainers.hparams import config_hparams
 from netcfg.trainers.lock import hold_run_dir, sigterm_interrupts
 from netcfg.trainers.loop import TrainingLoop
+from netcfg.trainers.mlflow_logger import require_mlflow
 from netcfg.trainers.monitoring import check_monitoring, monitored_metric
 from netcfg.trainers.notes import data_notes, unseen_note
 from netcfg.trainers.optimizers import create_optimizer
@@ -35,6 +38,7 @@ from netcfg.trainers.run_files import (
     write_run_files,
 )
 from netcfg.trainers.rundir import RunDir, default_run_dir
+from netcfg.trainers.spec import Logger
 from netcfg.trainers.threads import configure_threads
 
 __all__ = ["TrainResult", "train"]
@@ -143,6 +147,10 @@ def train(
     if resume and out is None:
         raise ConfigError([Issue((), "resuming needs the run directory: give --out RUN_DIR")])
     spec = _load(config, overrides, data)
+    if progress and not quiet:
+        progress_interval()  # a bad NETCFG_PROGRESS_INTERVAL stops the run before it starts
+    if Logger.MLflow in spec.Training.Loggers:
+        require_mlflow()
     run_dir = RunDir(Path(out) if out else default_run_dir(spec, str(config)))
     if resume and not run_dir.root.is_dir():
         raise ConfigError([Issue((), f"{run_dir.root}: no such run directory to resume")])
@@ -169,7 +177,9 @@ def _run(
     run_data = bind_data(spec, spec.input_datasets(), spec.target_datasets())
     network = compile_network(spec, run_data.widths()).to(device)
     if network.baseline is not None:  # a checkpoint, if resuming, overrides this start
-        network.baseline.start_at(run_data.train()[network.baseline_dataset].values_or_ones().mean())
+        network.baseline.start_at(
+            run_data.train()[network.baseline_dataset].values_or_ones().mean()
+        )
     _check_refeed(spec, network)
     optimizer = create_optimizer(training.Optimizer, network.named_parameters())
     loader = RowLoader(
@@ -200,8 +210,13 @@ def _run(
         quiet=quiet,
         histograms=training.WeightHistograms,
         purge_step=state.global_step if continuing else None,
+        monitor=monitor.name if monitor else None,
+        loggers=training.Loggers,
+        params=config_hparams(spec, network.shapes),
+        config=render_config(spec),
     )
     with recording_status(run_dir, reporter.close):
+        reporter.start()
         reporter.rewrite(state.history)
         reporter.text("layers", table)
         if resume and not continuing:
@@ -248,9 +263,9 @@ def _run(
             }
         )
         reporter.finish(
-            config_hparams(spec),
-            {f"test/{k}": v for k, v in result.test.items()}
-            | {f"validation/{k}": v for k, v in result.validation.items()},
+            {p: m for p, m in (("validation", result.validation), ("test", result.test)) if m},
+            epochs=state.epoch,
+            best_epoch=result.best_epoch,
         )
         set_status(
             run_dir,
@@ -262,6 +277,7 @@ def _run(
             test=result.test,
             unseen=unseen,
         )
+    reporter.close()  # after run.json holds the status: MLflow ends the run as it says
     return result
 
 

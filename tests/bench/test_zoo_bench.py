@@ -136,7 +136,14 @@ def test_measure_write_and_check_the_cards(zoo, capsys, monkeypatch):
     assert zoo_ml100k.main([*options, "--write-cards", "--check"]) == 1  # cards said 0.0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     measured = {(r["entry"], r["protocol"]) for r in lines if "entry" in r}
-    assert {entry for entry, _ in measured} == {"rating", "ranking", "towers", "popularity", "EASE"}
+    assert {entry for entry, _ in measured} == {
+        "rating",
+        "biases",
+        "ranking",
+        "towers",
+        "popularity",
+        "EASE",
+    }
     assert ("rating", "u1") in measured
     assert all(r["same_split"] for r in lines if r.get("entry") in ("ranking", "towers"))
     summary = next(r for r in lines if r.get("summary"))

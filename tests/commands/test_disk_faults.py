@@ -76,7 +76,7 @@ def run(capsys, *argv) -> tuple[int, str]:
 def fault_line(err: str) -> str:
     """The one line of a fault of the machine (the notes a run prints first aside)."""
     assert "Traceback" not in err and "internal error" not in err, err
-    notes = ("threads:", "validation:", "test:")
+    notes = ("threads:", "validation:", "test:", "epoch ")
     lines = [line for line in err.splitlines() if not line.startswith(notes)]
     assert len(lines) == 1, err
     return lines[0]

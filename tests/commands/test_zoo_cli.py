@@ -271,3 +271,16 @@ def test_an_unknown_trained_model_suggests_a_close_name(capsys, zoo, finished_ru
     assert run(capsys, "zoo", "add", finished_run, "autorec")[0] == 0
     error = one_error_line(*run(capsys, "evaluate", "zoo:autorek"))
     assert error.startswith(f"no trained model 'autorek' in the user zoo ({zoo}); did you mean")
+
+
+def test_remove_deletes_one_trained_model_and_names_close_ones(capsys, zoo, finished_run):
+    assert run(capsys, "zoo", "add", finished_run, "keep")[0] == 0
+    assert run(capsys, "zoo", "add", finished_run, "drop-me")[0] == 0
+    code, out, _ = run(capsys, "zoo", "remove", "zoo:drop-me")
+    assert code == 0 and out.strip() == f"removed zoo:drop-me from {zoo}"
+    assert sorted(p.name for p in zoo.iterdir()) == ["keep"]  # no staging folder left behind
+    code, out, err = run(capsys, "zoo", "remove", "kep")
+    assert code == 2
+    assert "no trained model 'kep'" in one_error_line(code, out, err)
+    assert "did you mean 'keep'?" in err
+    assert (zoo / "keep" / "run.json").is_file()

@@ -111,6 +111,7 @@ def test_evaluate_matches_training(runs, capsys):
     assert json.loads(out)["test"]["RMSE"] == pytest.approx(result.test["RMSE"], rel=1e-6)
     code, out, _ = run(capsys, "evaluate", result.run_dir, "--metrics", "MAE")
     assert code == 0 and out.split("\n")[0].split() == ["part", "MAE"]
+    assert out.split("\n")[1].split() == ["test", f"{result.test['MAE']:.4f}"]
 
 
 def test_export_and_errors(runs, capsys, tmp_path):

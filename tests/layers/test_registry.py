@@ -43,7 +43,14 @@ def test_union_tags_equal_the_registry_tags_exactly():
     assert set(tags) == set(LAYER_SPECS)
     assert frozenset(LAYER_SPECS) == layer_tags()
     assert frozenset(tags) == layer_tags()
-    assert layer_tags() == {"Input", "FullyConnected", "Convolutional", "Pooling"}
+    assert layer_tags() == {
+        "Input",
+        "FullyConnected",
+        "Convolutional",
+        "Pooling",
+        "Variational",
+        "Merge",
+    }
     for tag, cls in tags.items():
         assert LAYER_SPECS[tag] is cls
 
@@ -147,9 +154,13 @@ def test_pooling_builder_dot_product():
     assert isinstance(built.module.activation, nn.Identity)  # Linear by default
 
 
-def test_convolutional_builder_reports_not_supported():
+def test_convolutional_builder():
     spec = ConvolutionalLayerSpec.model_validate(
-        {"Name": "C", "Kind": "Hidden", "Type": "Convolutional", "N": 8}
+        {"Name": "C", "Kind": "Hidden", "Type": "Convolutional", "N": 8, "Kernel": [3, 3]}
+        | {"Source": "In"}
     )
-    with pytest.raises(CompileError, match="not supported yet"):
-        get_builder("Convolutional")(spec, context(sources=(Shape((8,)),), dims=(8,)))
+    built = get_builder("Convolutional")(spec, context(sources=(Shape((6, 5, 2)),), dims=(8,)))
+    assert built.shape == Shape((6, 5, 8))  # stride 1 keeps the grid; N filters last
+    assert [tuple(w.shape) for w in built.module.weights] == [(8, 2, 3, 3)]
+    with pytest.raises(CompileError, match="output grid is 6x5"):
+        get_builder("Convolutional")(spec, context(sources=(Shape((6, 5, 2)),), dims=(5, 5, 8)))

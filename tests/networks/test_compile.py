@@ -101,25 +101,28 @@ def _spec(*layers, error="L2"):
     return validate_config({"ErrorFunction": error, "Layers": list(layers)})
 
 
-def test_unsupported_layers_say_so():
+def test_spatial_layers_report_shape_problems():
     spec = _spec(
-        {"N": 8, "DataSet": "x"},
-        {"Name": "Conv", "Type": "Convolutional", "N": 8, "Kernel": [3, 3]},
-        {"N": 8, "DataSet": "x"},
+        {"N": [8, 8, 3], "DataSet": "x"},
+        {"Name": "Conv", "Type": "Convolutional", "N": [7, 7, 4], "Kernel": [3, 3]},
+        {
+            "Name": "P",
+            "Source": "Input0",
+            "Type": "Pooling",
+            "Function": "Max",
+            "Kernel": [2, 2],
+            "KernelStride": [2, 2],
+            "N": [4, 4, 2],
+        },
+        {"N": 8, "DataSet": "x", "Source": "P"},
     )
     with pytest.raises(CompileError) as err:
         _meta(spec)
     assert [str(i) for i in err.value.issues] == [
-        "Layers[1].Type: Convolutional layers are not supported yet: the config is valid, but "
-        "netcfg cannot compile it (FullyConnected and Pooling DotProduct/Cosine layers are)"
+        "Layers[1].N: N is 7x7x4, but this layer's output grid is 8x8: give the number of "
+        "filters, or the dimensions 8x8xFILTERS",
+        "Layers[2].N: this Max layer's dimensions are 4x4x3, not 4x4x2; leave N out to derive it",
     ]
-    spec = _spec(
-        {"N": 8, "DataSet": "x"},
-        {"Name": "P", "Type": "Pooling", "Function": "Max"},
-        {"N": 8, "DataSet": "x"},
-    )
-    with pytest.raises(CompileError, match="Pooling Function 'Max' is not supported yet"):
-        _meta(spec)
 
 
 def test_shape_problems_are_all_reported():

@@ -74,7 +74,7 @@ def test_refeeding_matches_a_hand_written_loop(tmp_path):
     optimizer = create_optimizer(spec.Training.Optimizer, network.named_parameters())
     reporter = Reporter(RunDir(tmp_path), progress=False)
     snapshots = []
-    reporter.epoch = lambda record, step, model: snapshots.append(
+    reporter.epoch = lambda record, step, model, **_: snapshots.append(
         [p.detach().clone() for p in model.parameters()]
     )
     loop = TrainingLoop(
