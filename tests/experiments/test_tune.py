@@ -132,26 +132,31 @@ def test_pruning_stops_a_trial_whose_curve_is_worse_than_the_median(
     assert study.trials[5].state is TrialState.COMPLETE and study.trials[5].last_step >= 5
 
 
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        ("nosearch", "nothing to tune: the config has no Search section"),
-        ("novalidation", "a study chooses on a validation part and never on the test part"),
-    ],
-)
-def test_a_config_that_cannot_be_tuned_exits_2(capsys, tmp_path, tiny_config, extra, message):
+def test_a_config_without_a_search_section_exits_2(capsys, tmp_path, tiny_config):
     text = tiny_config().read_text()
-    if extra == "nosearch":
-        text = text[: text.index("Search:")]
-    else:
-        text = text.replace("Fractions: [0.8, 0.1, 0.1]", "Fractions: [0.9, 0.0, 0.1]").replace(
-            "  Threads: 1\n", "  Threads: 1\n  Validation: None\n"
-        )
-    config = tmp_path / f"{extra}.yaml"
-    config.write_text(text)
+    config = tmp_path / "nosearch.yaml"
+    config.write_text(text[: text.index("Search:")])
     code, _, err = _run(capsys, "tune", str(config), "--out", str(tmp_path / "s"))
     assert code == 2
-    assert message in err
+    assert "nothing to tune: the config has no Search section" in err
+
+
+def test_a_config_that_keeps_no_validation_is_searched_on_the_default_holdout(
+    tmp_path, tiny_config
+):
+    """A refit config (``Validation: None``) is tuned on netcfg's default hold-out."""
+    from netcfg.experiments.study_plan import make_plan
+
+    text = tiny_config().read_text()
+    text = text.replace("Fractions: [0.8, 0.1, 0.1]", "Fractions: [0.9, 0.0, 0.1]").replace(
+        "  Threads: 1\n", "  Threads: 1\n  Validation: None\n"
+    )
+    assert "Validation: None" in text
+    config = tmp_path / "novalidation.yaml"
+    config.write_text(text)
+    plan = make_plan(config, out=tmp_path / "s")
+    assert plan.base["Training"]["Validation"]["Protocol"] == "PerUser"
+    assert plan.monitor == "RMSE"
 
 
 def test_a_study_directory_of_another_config_is_refused(capsys, tmp_path, tiny_config):

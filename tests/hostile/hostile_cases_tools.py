@@ -91,7 +91,7 @@ ZOO = [
         "run.json and config.json must hold JSON objects; left out of the list",
         edits=(_list_entry,),
     ),
-    case("zoo-remove", "zoo remove m", 2, "argument SUBCOMMAND: invalid choice: 'remove'"),
+    case("zoo-remove", "zoo remove m", 2, "no trained model 'm' in "),
 ]
 
 DATA = [
