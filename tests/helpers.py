@@ -88,7 +88,7 @@ def run_netcfg_commands(commands: list[str], cwd: Path, **environment: str) -> N
     asserting that each exits 0 without an internal error."""
     env = {**os.environ, **environment}
     for command in commands:
-        words = shlex.split(command)
+        words = shlex.split(command, comments=True)
         assert words[0] == "netcfg"
         done = subprocess.run(
             [sys.executable, "-m", "netcfg", *words[1:]],

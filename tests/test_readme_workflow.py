@@ -1,5 +1,6 @@
 """The README's workflow block runs as written: train with --out, then evaluate, predict
-and export on that run (MovieLens 100K; skipped where it is not present)."""
+and export on that run; then its user-zoo block registers, lists, evaluates and removes
+that run (MovieLens 100K; skipped where it is not present)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,11 @@ def test_the_readme_workflow_runs_as_written(tmp_path):
     test_lines = (ML100K / "u1.test").read_text().splitlines()
     assert len(scores) - len(test_lines) in (0, 1)  # one score per test pair (and a header)
     assert (root / "model.onnx").stat().st_size > 0
+
+    zoo = tmp_path / "user-zoo"
+    commands = readme_block("readme-user-zoo")
+    assert [c.split()[1] for c in commands] == ["zoo", "zoo", "evaluate", "zoo"]
+    run_netcfg_commands(commands[:-1], root, NETCFG_THREADS="2", NETCFG_ZOO=str(zoo))
+    assert (zoo / "autorec-u1").is_dir() and (root / "runs/u1").is_dir()  # copied, not moved
+    run_netcfg_commands(commands[-1:], root, NETCFG_ZOO=str(zoo))
+    assert not (zoo / "autorec-u1").exists()

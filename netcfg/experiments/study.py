@@ -225,7 +225,10 @@ def _optimize(
         sampler=_sampler(plan, worker, len(found.get_trials(deepcopy=False))),
         pruner=_pruner(plan),
     )
-    objective = ensemble_objective(plan) if plan.ensemble else network_objective(plan)
+    if plan.ensemble:
+        objective = ensemble_objective(plan, quiet=echo is _silent)
+    else:
+        objective = network_objective(plan)
 
     def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         echo(progress_line(study, trial, plan, trials), flush=True)

@@ -71,10 +71,10 @@ def network_objective(plan: StudyPlan) -> Callable[[optuna.Trial], float]:
     return objective
 
 
-def ensemble_objective(plan: StudyPlan) -> Callable[[optuna.Trial], float]:
+def ensemble_objective(plan: StudyPlan, *, quiet: bool = False) -> Callable[[optuna.Trial], float]:
     """Train the ensemble's members once (``ensemble/`` of the study directory, validation
-    metrics only); each trial then scores a choice of member weights on the members'
-    validation predictions, without retraining."""
+    metrics only; ``quiet``: without their epoch lines); each trial then scores a choice of
+    member weights on the members' validation predictions, without retraining."""
     root = plan.out / "ensemble"
     if member_status(root) != "completed":
         train_ensemble(
@@ -85,6 +85,7 @@ def ensemble_objective(plan: StudyPlan) -> Callable[[optuna.Trial], float]:
             resume=(root / "run.json").is_file(),
             parts=("validation",),
             space=plan.space,
+            quiet=quiet,
         )
     spec = ensemble_spec(root)
     validation = member_predictions(root, ("validation",)).get("validation")

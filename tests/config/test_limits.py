@@ -255,7 +255,7 @@ def test_validation_is_linear(tmp_path, capsys):
 
     seconds(200)  # first-call costs out of the way
     small, large = seconds(2_000), seconds(10_000)
-    if large / small >= 8:  # a busy machine: measure both again, keep the better times
+    if large / small >= 8 or large >= 20:  # a busy machine: measure again, keep the better
         small, large = min(small, seconds(2_000)), min(large, seconds(10_000))
     assert large < 20, (small, large)
     assert large / small < 8, (small, large)

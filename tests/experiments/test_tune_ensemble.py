@@ -13,7 +13,7 @@ from netcfg.cli import main
 from netcfg.ensembles.rundir import member_predictions
 
 
-def test_an_ensemble_study_tunes_member_weights_without_retraining(capsys, tmp_path, tiny_config):
+def _ensemble(tmp_path, tiny_config):
     member = tiny_config(epochs=2)
     ensemble = tmp_path / "ensemble.yaml"
     ensemble.write_text(
@@ -25,6 +25,11 @@ def test_an_ensemble_study_tunes_member_weights_without_retraining(capsys, tmp_p
         "  Members.1.Weight: {Type: Float, Low: 0.05, High: 1.0}\n",
         encoding="utf-8",
     )
+    return ensemble
+
+
+def test_an_ensemble_study_tunes_member_weights_without_retraining(capsys, tmp_path, tiny_config):
+    ensemble = _ensemble(tmp_path, tiny_config)
     out = tmp_path / "study"
     code = main(["tune", str(ensemble), "--trials", "12", "--out", str(out)])
     stdout, err = capsys.readouterr()
@@ -55,3 +60,11 @@ def test_an_ensemble_study_tunes_member_weights_without_retraining(capsys, tmp_p
     assert again["validation"]["RMSE"] == pytest.approx(best.value, abs=1e-6)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["test"]["RMSE"] == pytest.approx(again["test"]["RMSE"], abs=1e-6)
+
+
+def test_a_quiet_ensemble_study_prints_no_member_epochs(capsys, tmp_path, tiny_config):
+    ensemble = _ensemble(tmp_path, tiny_config)
+    argv = ["tune", str(ensemble), "--trials", "2", "--out", str(tmp_path / "study")]
+    assert main([*argv, "--quiet"]) == 0
+    stdout, err = capsys.readouterr()
+    assert "epoch " not in stdout + err and "best trial" in stdout

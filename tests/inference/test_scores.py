@@ -35,7 +35,7 @@ def test_dense_scores_are_the_networks_outputs_in_input_row_order(matrix):
     model = random_model(matrix.rows, matrix.columns, seed=1)
     found = dense_scores(model, matrix, batch_size=7)
     assert found.matrix.dtype == np.float32 and found.matrix.shape == (40, 25)
-    np.testing.assert_allclose(found.matrix, _forward(model, matrix), rtol=1e-6)
+    np.testing.assert_allclose(found.matrix, _forward(model, matrix), rtol=1e-5, atol=1e-7)
     assert np.array_equal(found.user_ids, matrix.rows.ids)
     assert np.array_equal(found.item_ids, matrix.columns.ids)
 
@@ -48,7 +48,7 @@ def test_dense_scores_put_other_columns_in_the_models_items(matrix):
     shuffled = sp.hstack([csr[:, order], extra]).tocsr()
     given = interactions_from_scipy(shuffled, rows, [*columns[order].tolist(), 99_999])
     found = dense_scores(model, given)
-    np.testing.assert_allclose(found.matrix, _forward(model, matrix), rtol=1e-6)
+    np.testing.assert_allclose(found.matrix, _forward(model, matrix), rtol=1e-5, atol=1e-7)
     assert found.report["unknown_items"] == 1
 
 
@@ -60,7 +60,7 @@ def test_item_based_dense_scores_leave_unknown_users_nan(matrix):
     stranger = interactions_from_scipy(sp.vstack([csr, newcomer]), [*rows, 999], columns)
     found = dense_scores(model, stranger, batch_size=4)
     reference = _forward(model, items_major).T  # the model's 40 users x items
-    np.testing.assert_allclose(found.matrix[:40], reference, rtol=1e-6)
+    np.testing.assert_allclose(found.matrix[:40], reference, rtol=1e-5, atol=1e-7)
     assert np.isnan(found.matrix[40]).all() and found.report["unknown_users"] == 1
 
 
@@ -79,7 +79,9 @@ def test_top_k_csr_holds_each_users_best_items_and_their_scores(matrix, exclude_
             assert start == end
             continue
         assert sorted(top.indices[start:end].tolist()) == sorted(expected[row])
-        np.testing.assert_allclose(top.data[start:end], scores[row, top.indices[start:end]])
+        np.testing.assert_allclose(
+            top.data[start:end], scores[row, top.indices[start:end]], rtol=1e-5, atol=1e-7
+        )
 
 
 def _to_bool(matrix):
@@ -93,5 +95,5 @@ def test_a_scipy_matrix_is_scored_with_ids_0_to_n_minus_1():
     model = random_model(users.rows, users.columns, seed=5)
     csr, _, _ = to_scipy(users)
     found = dense_scores(model, csr)
-    np.testing.assert_allclose(found.matrix, _forward(model, users), rtol=1e-6)
+    np.testing.assert_allclose(found.matrix, _forward(model, users), rtol=1e-5, atol=1e-7)
     assert top_k_scores(model, csr, 3).matrix.shape == csr.shape
