@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_config_arguments", "add_data_argument", "add_space_argument"]
+__all__ = ["add_config_arguments", "add_data_argument", "add_space_argument", "positive_int"]
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,3 +43,15 @@ def add_space_argument(parser: argparse.ArgumentParser) -> None:
         help="a search space file (JSON or YAML: paths -> ranges, or one Search key) that "
         "replaces the config's Search section",
     )
+
+
+def positive_int(text: str) -> int:
+    """An option's whole number >= 1 (argparse would name this function in the message of a
+    word)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
+    return value

@@ -6,6 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
+from netcfg.commands.common import positive_int
 from netcfg.data import splits, transforms
 from netcfg.data.interactions import Interactions
 from netcfg.data.readers import read_interactions
@@ -54,13 +55,6 @@ def _count(text: str) -> int:
     """A whole number >= 0."""
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return int(text)
-
-
-def _positive(text: str) -> int:
-    """A whole number >= 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return int(text)
 
 
@@ -240,7 +234,7 @@ def add_parser(commands, parents) -> None:
     )
     parser.add_argument(
         "--heldout",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="heldout-users: N validation users and N test users",
     )

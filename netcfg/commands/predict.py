@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from netcfg.commands.common import positive_int
 from netcfg.data.formats import parse_format
 from netcfg.data.id_files import read_id_lines
 from netcfg.errors import DataError, Location, UsageError
@@ -40,17 +41,6 @@ def _ids(values: list[str], numeric: bool) -> list:
         return [int(v) for v in values]
     except ValueError:
         return values
-
-
-def _positive(text: str) -> int:
-    """A whole number >= 1 (argparse would name this function in the message of a word)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
-    return value
 
 
 def read_filters(specs: list[str], items_numeric: bool, users_numeric: bool):
@@ -178,7 +168,7 @@ def add_parser(subparsers, parents) -> None:
     )
     parser.add_argument("--format", default="auto", help="format of an --input or --pairs file")
     parser.add_argument(
-        "--top-k", type=_positive, help="items per user (any number; needed without --pairs)"
+        "--top-k", type=positive_int, help="items per user (any number; needed without --pairs)"
     )
     parser.add_argument(
         "--exclude-seen",
@@ -201,7 +191,7 @@ def add_parser(subparsers, parents) -> None:
         help="tsv: user, item, score, rank; jsonl; dsstne: user<TAB>item,score:",
     )
     parser.add_argument(
-        "--batch-size", type=_positive, default=1024, help="users per batch (default 1024)"
+        "--batch-size", type=positive_int, default=1024, help="users per batch (default 1024)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_pairs_arguments(parser)

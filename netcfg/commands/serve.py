@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from netcfg.commands.common import positive_int
+
 __all__ = ["add_parser"]
 
 EPILOG = """examples:
@@ -25,16 +27,6 @@ The server needs the serve extra: pip install 'netcfg[serve]'
 EXTRA_MESSAGE = (
     "netcfg serve needs FastAPI and uvicorn, an optional extra: pip install 'netcfg[serve]'"
 )
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
-    return value
 
 
 def _port(text: str) -> int:
@@ -120,11 +112,11 @@ def add_parser(subparsers, parents) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=_port, default=8080, help="TCP port (8080)")
     parser.add_argument(
-        "--workers", type=_positive, default=1, help="server processes, each loading the models"
+        "--workers", type=positive_int, default=1, help="server processes, each loading the models"
     )
     parser.add_argument(
         "--max-batch",
-        type=_positive,
+        type=positive_int,
         default=64,
         help="most /recommend requests ranked in one forward pass (64; 1: no batching)",
     )
@@ -136,7 +128,7 @@ def add_parser(subparsers, parents) -> None:
     )
     parser.add_argument(
         "--max-body-bytes",
-        type=_positive,
+        type=positive_int,
         default=1 << 20,
         help="largest request body accepted (1 MiB; larger: 413)",
     )

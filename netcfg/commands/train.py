@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
-from netcfg.commands.common import add_config_arguments, add_data_argument
+from netcfg.commands.common import add_config_arguments, add_data_argument, positive_int
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,6 +27,8 @@ EPILOG = """examples:
   netcfg train zoo:ensemble-ml100k --set Data.ratings.Fold=u2   # every member on u2
   netcfg train model.json --json > result.json          # the result as JSON, for scripts
   netcfg train model.json --set 'Training.Loggers=[TensorBoard,MLflow]'
+  netcfg train model.json --nproc 2                     # data-parallel, 2 processes
+  torchrun --nproc-per-node 4 -m netcfg train model.json   # the same, by torchrun
   tensorboard --logdir runs                             # compare runs (HPARAMS tab)
 
 output: a line per epoch on stderr (loss, monitored validation metric, seconds, ETA); a live
@@ -38,11 +43,26 @@ process; 1 training diverged or another error
 def run(args: argparse.Namespace) -> int:
     """Train, then print the final metrics and where the run is saved (with ``--json``, one
     JSON object alone on stdout); with ``--save-as`` reserve the name first (another process
-    cannot take it meanwhile), and register the run in the user zoo after training."""
+    cannot take it meanwhile), and register the run in the user zoo after training.
+
+    ``--nproc N`` starts this command again in N processes with torchrun; started by
+    torchrun, a process other than rank 0 trains beside rank 0 and prints nothing."""
     from netcfg.commands.output import print_json, stdout_to_stderr
     from netcfg.experiments.run import train
     from netcfg.inference.user_zoo import register_model, reserve_model_name
 
+    if args.nproc is not None:
+        return _launch(args.nproc, args.argv)
+    if os.environ.get("RANK", "0") != "0" and "WORLD_SIZE" in os.environ:
+        train(
+            args.config,
+            args.overrides,
+            data=args.data,
+            out=args.out,
+            resume=args.resume,
+            quiet=True,
+        )
+        return 0
     saving = args.save_as is not None
     registered = None
     with (
@@ -67,6 +87,22 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(_result_json(result, registered))
     return 0
+
+
+def _launch(processes: int, argv: list[str]) -> int:
+    """Run ``netcfg`` with ``argv`` (less ``--nproc``) in ``processes`` data-parallel
+    processes on this machine, started by torchrun; its exit status."""
+    kept, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--nproc":
+            skip = True
+        elif not word.startswith("--nproc="):
+            kept.append(word)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc-per-node", str(processes), "-m", "netcfg", *kept]
+    return subprocess.run(command, check=False).returncode
 
 
 def _result_json(result: TrainResult, registered: Path | None) -> dict:
@@ -139,6 +175,13 @@ def add_parser(subparsers, parents) -> None:
         metavar="NAME",
         help="after training, keep the model in your zoo of trained models as zoo:NAME (the "
         "name is reserved from the start, so that no other process takes it meanwhile)",
+    )
+    parser.add_argument(
+        "--nproc",
+        type=positive_int,
+        metavar="N",
+        help="train data-parallel in N processes on this machine (started by torchrun; "
+        "BatchSize stays the global batch)",
     )
     parser.add_argument(
         "--no-progress",

@@ -27,6 +27,11 @@ class RowLoader:
         seed: seed of the shuffles.
         rows: the rows to serve (default: rows with at least one entry in the first matrix).
         drop_last: drop a last, partial batch.
+        shard: ``(rank, processes)`` of data-parallel training: every process walks the same
+            global batches and yields its share of each (consecutive rows, the first ranks
+            one row more when the batch does not divide). A process whose share of a
+            last, short batch is empty gets the batch's first row instead and ``filler``
+            is true while that batch is out: its loss must count for nothing.
 
     Example:
         >>> loader = RowLoader({"ratings": train}, batch_size=128, seed=1)
@@ -42,6 +47,7 @@ class RowLoader:
         seed: int = 0,
         rows: np.ndarray | None = None,
         drop_last: bool = False,
+        shard: tuple[int, int] = (0, 1),
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -53,9 +59,13 @@ class RowLoader:
         self.shuffle = shuffle
         self.seed = seed
         self.drop_last = drop_last
+        self.rank, self.processes = shard
+        if not 0 <= self.rank < self.processes:
+            raise ValueError(f"shard must be (rank, processes) with 0 <= rank < processes: {shard}")
         first = next(iter(self.matrices.values()))
         self.rows = np.flatnonzero(first.row_counts() > 0) if rows is None else np.asarray(rows)
         self.epoch = 0
+        self.filler = False
 
     def set_epoch(self, epoch: int) -> None:
         """Use the shuffle of ``epoch`` for the next iteration."""
@@ -75,6 +85,11 @@ class RowLoader:
         order = self.order()
         for start in range(0, len(self), 1):
             rows = order[start * self.batch_size : (start + 1) * self.batch_size]
+            self.filler = False
+            if self.processes > 1:
+                share = np.array_split(rows, self.processes)[self.rank]
+                self.filler = not len(share)
+                rows = rows[:1] if self.filler else share
             cut: dict[int, SparseBatch] = {}
             batch = {}
             for name, matrix in self.matrices.items():

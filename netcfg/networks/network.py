@@ -297,6 +297,16 @@ class Network(nn.Module):
                 f"got {', '.join(sorted(batches)) or 'none'}"
             ) from None
 
+    def loss_counts(self, targets: Mapping[str, Tensor | SparseBatch]) -> dict[str, float]:
+        """What each output's loss term divides its sum by, for a batch of ``targets``
+        (keyed by DataSet): its rows, or its observed entries for ``MaskedMSE``. The other
+        loss terms (penalties, KL) are means over the batch's rows."""
+        targets = self._keyed(targets, self.outputs, "targets")
+        return {
+            name: self.losses[name].count(self._batch(targets, dataset, "Output", name))
+            for name, dataset in self.outputs.items()
+        }
+
     @torch.no_grad()
     def apply_constraints(self) -> None:
         """Enforce weight constraints (``WeightNorm``); call after each optimizer step."""

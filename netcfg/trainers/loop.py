@@ -28,6 +28,7 @@ from netcfg.data.loader import RowLoader
 from netcfg.errors import NetcfgError
 from netcfg.networks.network import OutputMode
 from netcfg.trainers.checkpoint import WEIGHTS, LoopState, save_checkpoint, save_weights
+from netcfg.trainers.distributed import SOLO, GradientReducer, World, weighted_terms
 from netcfg.trainers.evaluation import Evaluator
 from netcfg.trainers.reporting import Reporter
 from netcfg.trainers.rundir import RunDir
@@ -88,6 +89,7 @@ def update(
     clip_norm: float = math.inf,
     measure: bool = True,
     scaler: torch.amp.GradScaler | None = None,
+    reduce: Callable[[list[nn.Parameter]], None] | None = None,
 ) -> float:
     """One update: backward, gradient clipping, optimizer step, then the model's constraints.
 
@@ -101,6 +103,8 @@ def update(
         clip_norm: the largest gradient norm left unscaled (infinite: no clipping).
         measure: measure the gradient norm even without clipping.
         scaler: the gradient scaler of fp16 training.
+        reduce: averages the gradients over data-parallel processes, before clipping
+            (`netcfg.trainers.distributed.GradientReducer.reduce`).
 
     Returns:
         The gradient norm before clipping, when clipping or ``measure`` (else NaN).
@@ -112,6 +116,8 @@ def update(
             scaler.unscale_(optimizer)
         else:
             loss.backward()
+    if reduce is not None:
+        reduce([p for g in optimizer.param_groups for p in g["params"]])
     grad_norm = math.nan
     if measure or math.isfinite(clip_norm):
         parameters = [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
@@ -144,6 +150,10 @@ class TrainingLoop:
         on_epoch: called after each epoch with the number of epochs done and the epoch's
             record (``train_loss``, ``validation`` metrics...); a returned string stops the
             run there, for that reason (kept in ``stopped``).
+        world: the data-parallel processes (`netcfg.trainers.distributed`): the loader
+            gives this one's share of each global batch, the loss terms are weighed by the
+            model's ``loss_counts`` and gradients averaged; rank 0 alone evaluates, writes
+            checkpoints and reports, and tells the others what it decided.
     """
 
     def __init__(
@@ -160,8 +170,12 @@ class TrainingLoop:
         reporter: Reporter,
         device: torch.device,
         on_epoch: Callable[[int, dict], str | None] | None = None,
+        world: World = SOLO,
     ):
         self.model = model
+        self.world = world
+        self.reducer = GradientReducer(world).reduce if world.size > 1 else None
+        self.counts = getattr(model, "loss_counts", None)
         self.on_epoch = on_epoch
         self.stopped: str | None = None
         self.optimizer = optimizer
@@ -195,8 +209,12 @@ class TrainingLoop:
         stopping = self.training.EarlyStopping
         while state.epoch < self.training.Epochs:
             record = self._epoch(state)
-            if self.evaluator is not None:
-                record["validation"] = self.evaluator.evaluate(self.model, "validation")
+            validation = None
+            if self.evaluator is not None and self.world.main:
+                validation = self.evaluator.evaluate(self.model, "validation")
+            validation = self.world.broadcast(validation)
+            if validation is not None:
+                record["validation"] = validation
             self._track_best(state, record)
             state.epoch += 1
             state.history.append(record)
@@ -204,8 +222,10 @@ class TrainingLoop:
             self.reporter.epoch(record, state.global_step, self.model, best=best)
             last = state.epoch == self.training.Epochs
             stop = stopping is not None and state.stale_epochs >= stopping.Patience
-            self.stopped = self.on_epoch(state.epoch, record) if self.on_epoch else None
-            if stop or self.stopped or last or state.epoch % self.training.CheckpointInterval == 0:
+            stopped = self.on_epoch(state.epoch, record) if self.on_epoch else None
+            stop, self.stopped = self.world.broadcast((stop, stopped))  # rank 0 decides
+            checkpoint = last or state.epoch % self.training.CheckpointInterval == 0
+            if self.world.main and (stop or self.stopped or checkpoint):
                 save_checkpoint(self.run_dir.checkpoint, self.model, self.optimizer, state)
             if self.stopped:
                 self.reporter.message(f"stopped after epoch {state.epoch}: {self.stopped}")
@@ -223,7 +243,8 @@ class TrainingLoop:
         min_delta = self.training.EarlyStopping.MinDelta if self.training.EarlyStopping else 0.0
         if value is None or self.monitor.improved(value, state.best_value, min_delta):
             state.best_value, state.best_epoch, state.stale_epochs = value, state.epoch + 1, 0
-            save_weights(self.model, self.run_dir.best / WEIGHTS)
+            if self.world.main:
+                save_weights(self.model, self.run_dir.best / WEIGHTS)
         else:
             state.stale_epochs += 1
 
@@ -247,13 +268,18 @@ class TrainingLoop:
             batch = {name: part.to(self.device) for name, part in batch.items()}
             inputs = {n: batch[n] for n in self.inputs}
             targets = {n: batch[n] for n in self.targets}
+            rows = next(iter(batch.values())).batch_size
             with self._precision():
                 if self.estimates is not None:
                     self.optimizer.zero_grad(set_to_none=True)
                     result = self.estimates(inputs, targets, epoch=state.epoch)
                 else:
                     result = self.model(inputs, targets, mode=self.mode)
-            loss = self._guard(result.loss, state, number)
+            loss, value, total = self._objective(result.losses, targets, rows)
+            value = self._guard(value, state, number)
+            if self.estimates is not None and self.world.size > 1:
+                self._weigh_estimates(0 if getattr(self.loader, "filler", False) else rows, total)
+            rows = total
             grad_norm = self._update(
                 None if self.estimates is not None else loss,
                 measure=state.global_step % GRAD_NORM_INTERVAL == 0,
@@ -264,15 +290,16 @@ class TrainingLoop:
                 for _ in range(self.training.RefeedSteps):
                     with self._precision():
                         refeed_loss, output = refeed_step(self.model, output, *self.refeed)
-                    self._update(
-                        self._guard(refeed_loss, state, number, refeed=True), measure=False
+                    refeed_loss, refeed_value, _ = self._objective(
+                        {"refeed": refeed_loss}, None, output.shape[0]
                     )
-            rows = next(iter(batch.values())).batch_size
+                    self._guard(refeed_value, state, number, refeed=True)
+                    self._update(refeed_loss, measure=False)
             examples += rows
-            loss_sum += float(loss.detach()) * rows
+            loss_sum += value * rows
             self.reporter.step(
                 state.global_step,
-                loss=float(loss.detach()),
+                loss=value,
                 learning_rate=rate,
                 grad_norm=grad_norm,
                 examples_per_second=examples / (time.perf_counter() - start),
@@ -294,6 +321,29 @@ class TrainingLoop:
             enabled=self.autocast is not None,
         )
 
+    def _objective(
+        self, losses: dict[str, torch.Tensor], targets: dict | None, rows: int
+    ) -> tuple[torch.Tensor, float, int]:
+        """What to back-propagate, the step's loss and the rows it covers: the summed loss
+        terms of this batch, or, data-parallel, of the global batch (`weighted_terms`)."""
+        if self.world.size == 1:
+            loss = torch.stack(list(losses.values())).sum()
+            return loss, float(loss.detach()), rows
+        counts = dict(self.counts(targets)) if self.counts and targets is not None else {}
+        counts = {name: counts.get(name, float(rows)) for name in losses}
+        if getattr(self.loader, "filler", False):  # an empty share: a row counting for nothing
+            counts, rows = dict.fromkeys(counts, 0.0), 0
+        return weighted_terms(losses, counts, rows, self.world)
+
+    def _weigh_estimates(self, rows: int, total: int) -> None:
+        """Scale a model's own gradient estimates (means over this share's ``rows``) so that
+        their average over the processes is the mean over the global batch's ``total``."""
+        scale = self.world.size * rows / total
+        for group in self.optimizer.param_groups:
+            for parameter in group["params"]:
+                if parameter.grad is not None:
+                    parameter.grad.mul_(scale)
+
     def _update(self, loss: torch.Tensor | None, *, measure: bool) -> float:
         return update(
             self.model,
@@ -302,12 +352,10 @@ class TrainingLoop:
             clip_norm=self.training.GradientClipNorm or math.inf,
             measure=measure,
             scaler=self.scaler,
+            reduce=self.reducer,
         )
 
-    def _guard(
-        self, loss: torch.Tensor, state: LoopState, number: int, *, refeed: bool = False
-    ) -> torch.Tensor:
-        value = float(loss.detach())
+    def _guard(self, value: float, state: LoopState, number: int, *, refeed: bool = False) -> float:
         where = f"epoch {state.epoch + 1}, batch {number + 1}" + (" (re-feeding)" if refeed else "")
         kept = (
             f"the last good checkpoint (epoch {state.epoch}) is kept in {self.run_dir.checkpoint}"
@@ -336,4 +384,4 @@ class TrainingLoop:
             )
         if not refeed:
             state.loss_average = value if average is None else 0.9 * average + 0.1 * value
-        return loss
+        return value

@@ -16,7 +16,7 @@ from netcfg.trainers.rundir import RunDir
 from netcfg.trainers.spec import Logger
 from netcfg.trainers.tensorboard_logger import TensorBoardLogger
 
-__all__ = ["Reporter"]
+__all__ = ["Reporter", "SilentReporter"]
 
 
 class Reporter:
@@ -191,3 +191,17 @@ class Reporter:
         and kept for TensorBoard's text ``messages``."""
         self._messages.append(text)
         self.console.message(text)
+
+
+class SilentReporter(Reporter):
+    """The reporter of a data-parallel process other than rank 0: it prints, logs and
+    writes nothing (rank 0 reports the run)."""
+
+    def __init__(self, run_dir: RunDir):
+        super().__init__(run_dir, progress=False, quiet=True, loggers=())
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Nothing: rank 0 writes ``metrics.jsonl``."""
+
+    def rewrite(self, records: list[dict[str, Any]]) -> None:
+        """Nothing: rank 0 writes ``metrics.jsonl``."""

@@ -138,9 +138,11 @@ def clear_outputs(run_dir: RunDir) -> None:
             path.unlink()
 
 
-def write_run_files(run_dir: RunDir, spec: ModelSpec, run_data: RunData, table: str) -> None:
+def write_run_files(
+    run_dir: RunDir, spec: ModelSpec, run_data: RunData, table: str, world_size: int = 1
+) -> None:
     """Write the resolved config, the id indexes, the layer table and, last, ``run.json``
-    (status ``running``).
+    (status ``running``; ``world_size``: the data-parallel processes training it).
 
     Raises:
         NetcfgError: a file cannot be written (disk full, permissions).
@@ -165,6 +167,7 @@ def write_run_files(run_dir: RunDir, spec: ModelSpec, run_data: RunData, table: 
                 "netcfg": __version__,
                 "created": datetime.datetime.now().isoformat(timespec="seconds"),
                 "status": "running",
+                "world_size": world_size,
                 "widths": run_data.widths(),
                 "datasets": datasets,
             },

@@ -4,7 +4,8 @@ torch's default is every core of the machine, even when this process may only ru
 few of them (``taskset``, a container's CPU quota) or shares them with other work; then
 its threads wait for each other and an epoch can take many times longer than on one
 thread. netcfg picks the count itself and says where it came from: ``NETCFG_THREADS``,
-else the config's ``Training.Threads``, else the CPUs this process may actually use.
+else the config's ``Training.Threads``, else the CPUs this process may actually use (shared
+out among the data-parallel processes torchrun starts on the machine).
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def configure_threads(requested: int | None) -> tuple[int, str]:
     Returns:
         The thread count and its origin: ``"NETCFG_THREADS"`` (the environment variable,
         which overrides everything), ``"Training.Threads"``, or ``"usable CPUs"``
-        (`usable_cpus`). An empty ``NETCFG_THREADS`` counts as unset.
+        (`usable_cpus`; shared among the processes torchrun starts on this machine).
+        An empty ``NETCFG_THREADS`` counts as unset.
 
     Raises:
         ConfigError: ``NETCFG_THREADS`` is not a positive integer (naming the variable).
@@ -127,5 +129,8 @@ def configure_threads(requested: int | None) -> tuple[int, str]:
         count, origin = requested, "Training.Threads"
     else:
         count, origin = usable_cpus(), "usable CPUs"
+        processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)  # set by torchrun
+        if processes > 1:
+            count, origin = max(1, count // processes), f"usable CPUs / {processes} processes"
     torch.set_num_threads(count)
     return count, origin

@@ -6,6 +6,7 @@ Ensembles and studies are other kinds of run, built on this one (`netcfg.experim
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from netcfg.networks.summary import format_table, layer_rows
 from netcfg.trainers.bindings import bind_data
 from netcfg.trainers.checkpoint import WEIGHTS, LoopState, load_checkpoint, load_weights
 from netcfg.trainers.console import progress_interval
+from netcfg.trainers.distributed import World, data_parallel_note, joined_world, share_state
 from netcfg.trainers.evaluation import Evaluator, default_metrics
 from netcfg.trainers.hparams import config_hparams
 from netcfg.trainers.lock import hold_run_dir, sigterm_interrupts
@@ -29,7 +31,7 @@ from netcfg.trainers.mlflow_logger import require_mlflow
 from netcfg.trainers.monitoring import check_monitoring, monitored_metric
 from netcfg.trainers.notes import data_notes, unseen_note
 from netcfg.trainers.optimizers import create_optimizer
-from netcfg.trainers.reporting import Reporter
+from netcfg.trainers.reporting import Reporter, SilentReporter
 from netcfg.trainers.run_files import (
     clear_outputs,
     prepare_run_dir,
@@ -151,11 +153,17 @@ def train(
         progress_interval()  # a bad NETCFG_PROGRESS_INTERVAL stops the run before it starts
     if Logger.MLflow in spec.Training.Loggers:
         require_mlflow()
-    run_dir = RunDir(Path(out) if out else default_run_dir(spec, str(config)))
-    if resume and not run_dir.root.is_dir():
-        raise ConfigError([Issue((), f"{run_dir.root}: no such run directory to resume")])
-    with hold_run_dir(run_dir.root, create=not resume), sigterm_interrupts():
-        return _run(spec, run_dir, resume, progress, on_epoch, parts, quiet)
+    device = _device(spec.Training.Device)
+    with joined_world(device.type) as world:
+        if world.distributed and device.type == "cuda":
+            device = torch.device("cuda", world.local_rank)
+        root = Path(out) if out else default_run_dir(spec, str(config))
+        run_dir = RunDir(world.broadcast(root))  # rank 0's clock names it
+        if resume and not run_dir.root.is_dir():
+            raise ConfigError([Issue((), f"{run_dir.root}: no such run directory to resume")])
+        held = hold_run_dir(run_dir.root, create=not resume) if world.main else nullcontext()
+        with held, sigterm_interrupts():
+            return _run(spec, run_dir, resume, progress, on_epoch, parts, quiet, world, device)
 
 
 def _run(
@@ -166,12 +174,14 @@ def _run(
     on_epoch: Callable[[int, dict], str | None] | None,
     parts: Sequence[str] | None,
     quiet: bool,
+    world: World,
+    device: torch.device,
 ) -> TrainResult:
-    """`train`, in the run directory it holds."""
+    """`train`, in the run directory it holds (rank 0 of data-parallel processes holds and
+    writes it; the others train beside it, see `netcfg.trainers.distributed`)."""
     training = spec.Training
-    device = _device(training.Device)
     threads, origin = configure_threads(training.Threads)
-    continuing = prepare_run_dir(run_dir, spec, resume)
+    continuing = world.broadcast(prepare_run_dir(run_dir, spec, resume) if world.main else None)
     torch.manual_seed(training.Seed)
     torch.use_deterministic_algorithms(training.Deterministic)
     run_data = bind_data(spec, spec.input_datasets(), spec.target_datasets())
@@ -183,7 +193,11 @@ def _run(
     _check_refeed(spec, network)
     optimizer = create_optimizer(training.Optimizer, network.named_parameters())
     loader = RowLoader(
-        run_data.train(), training.BatchSize, shuffle=spec.ShuffleIndices, seed=training.Seed
+        run_data.train(),
+        training.BatchSize,
+        shuffle=spec.ShuffleIndices,
+        seed=training.Seed,
+        shard=(world.rank, world.size),
     )
     metrics = default_metrics(spec.Evaluation, run_data.implicit())
     evaluator = Evaluator(
@@ -197,13 +211,18 @@ def _run(
     has_validation = "validation" in run_data.parts()
     monitor = monitored_metric(spec, run_data)
     check_monitoring(spec, monitor, metrics, has_validation, len(loader))
-    state = load_checkpoint(run_dir.checkpoint, network, optimizer) if continuing else LoopState()
+    state = LoopState()
+    if continuing and world.main:
+        state = load_checkpoint(run_dir.checkpoint, network, optimizer)
+    state = share_state(world, network, optimizer, state, continuing)
+    if not world.main:
+        return _follow(network, optimizer, loader, spec, run_dir, device, world, state, monitor)
     table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
     if continuing:
-        set_status(run_dir, "running")
+        set_status(run_dir, "running", world_size=world.size)
     else:  # a new run, or one killed before its first checkpoint, started again
         clear_outputs(run_dir)
-        write_run_files(run_dir, spec, run_data, table)
+        write_run_files(run_dir, spec, run_data, table, world.size)
     reporter = Reporter(
         run_dir,
         progress=progress,
@@ -222,6 +241,8 @@ def _run(
         if resume and not continuing:
             reporter.message(f"{run_dir.root} has no checkpoint yet: it restarts from epoch 0")
         reporter.message(f"threads: {threads} CPU threads for torch ({origin})")
+        if world.distributed:
+            reporter.message(data_parallel_note(world, training.BatchSize))
         if not continuing:
             for line in data_notes(spec, run_data, monitor):
                 reporter.message(line)
@@ -237,6 +258,7 @@ def _run(
             reporter=reporter,
             device=device,
             on_epoch=on_epoch,
+            world=world,
         )
         state = loop.fit(state)
         load_weights(network, run_dir.best / WEIGHTS)
@@ -279,6 +301,28 @@ def _run(
         )
     reporter.close()  # after run.json holds the status: MLflow ends the run as it says
     return result
+
+
+def _follow(
+    network, optimizer, loader, spec, run_dir, device, world, state, monitor
+) -> TrainResult:
+    """A data-parallel process other than rank 0: train beside it, writing and printing
+    nothing; its result holds no metrics (rank 0 computes them)."""
+    loop = TrainingLoop(
+        network,
+        optimizer,
+        loader,
+        training=spec.Training,
+        decay=spec.Decay,
+        evaluator=None,
+        monitor=monitor,
+        run_dir=run_dir,
+        reporter=SilentReporter(run_dir),
+        device=device,
+        world=world,
+    )
+    state = loop.fit(state)
+    return TrainResult(run_dir.root, state.epoch, None, stopped=loop.stopped)
 
 
 def _check_refeed(spec: ModelSpec, network) -> None:

@@ -75,7 +75,7 @@ DATA_SPLIT = [
         "split-heldout-negative",
         "data split {train} --protocol heldout-users --heldout -3 -o out",
         2,
-        "--heldout: expected a whole number >= 1",
+        "--heldout: must be a positive integer (got -3)",
     ),
     case(
         "split-fold-in",

@@ -75,6 +75,13 @@ class OutputLoss(nn.Module):
             raise ValueError(f"data weights must have shape ({batch},), got {tuple(weight.shape)}")
         return self.compute(a.flatten(1), target, z, weight.to(a.dtype))
 
+    def count(self, target: Tensor | SparseBatch) -> float:
+        """What the loss of ``target``'s batch divides its sum by: the batch's rows.
+
+        Data-parallel training weighs each process's loss by it
+        (`netcfg.trainers.distributed`)."""
+        return float(target.batch_size if isinstance(target, SparseBatch) else target.shape[0])
+
     @property
     def observed_only(self) -> bool:
         """Whether the loss of a sparse target reads the activations at its stored entries

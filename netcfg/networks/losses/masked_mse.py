@@ -36,6 +36,12 @@ class MaskedMSELoss(OutputLoss):
         squares = (weight[:, None] * (a - target).square()).where(observed, 0.0)
         return squares.sum() / observed.sum().clamp(min=1)
 
+    def count(self, target: Tensor | SparseBatch) -> float:
+        """The observed entries of ``target`` (the denominator of the mean)."""
+        if isinstance(target, SparseBatch):
+            return float(target.nnz)
+        return float((target != 0).sum())
+
     @property
     def observed_only(self) -> bool:
         """Always: only the stored entries of a sparse target are observed."""

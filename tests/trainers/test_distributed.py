@@ -1,0 +1,106 @@
+"""Data-parallel training on torchrun (gloo, 2 processes on this machine): the same model a
+single process trains with the same global batch and seed."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import TINY
+from safetensors.numpy import load_file
+
+import netcfg
+
+pytestmark = pytest.mark.slow
+
+WORKER = Path(__file__).with_name("distributed_runs.py")
+
+OPTIMIZERS = {
+    "sgd": {"Type": "SGD", "LearningRate": 0.05},
+    "adam": {"Type": "Adam", "LearningRate": 0.01},
+    "lazy-adam": {"Type": "Adam", "LearningRate": 0.01, "Lazy": True},
+}
+
+
+def _config(optimizer: str, refeed: int) -> dict:
+    """TINY with its input and output on their sparse paths: Compute Auto would choose per
+    process's share (the data is about 10% dense, where Auto switches), and a dense
+    gradient makes a lazy optimizer update every row. ``refeed`` -1: no re-feeding, on a
+    catalogue of 3000 items, where each step's gradients hold few of the table's rows (so
+    they are gathered, not all-reduced as whole tables)."""
+    config = copy.deepcopy(TINY)
+    if refeed < 0:
+        config["Data"]["ratings"]["Synthetic"].update(Items=3000, Density=0.004)
+        refeed = 0
+    config["Training"].update(Optimizer=OPTIMIZERS[optimizer], RefeedSteps=refeed, Threads=1)
+    for layer in config["Layers"]:
+        if layer.get("Sparse"):
+            layer["Compute"] = "Sparse"
+    return config
+
+
+def torchrun(processes: int, jobs: list[dict], folder: Path) -> subprocess.CompletedProcess:
+    """Run the jobs in ``processes`` data-parallel processes started by torchrun."""
+    spec = folder / f"jobs-{len(list(folder.glob('jobs-*')))}.json"
+    spec.write_text(json.dumps(jobs), encoding="utf-8")
+    env = {**os.environ, "NETCFG_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc-per-node", str(processes), str(WORKER), str(spec)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _epochs(run: Path) -> list[dict]:
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines if "train_loss" in json.loads(line)]
+
+
+def _weights(run: Path) -> dict[str, np.ndarray]:
+    return load_file(run / "best" / "weights.safetensors")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Every optimizer, with and without re-feeding, trained by 2 processes (one torchrun
+    launch) and by this process."""
+    folder = tmp_path_factory.mktemp("data-parallel")
+    cases = [(o, r) for o in OPTIMIZERS for r in (-1, 0, 1)]
+    jobs = [{"config": _config(o, r), "out": str(folder / f"two-{o}-{r}")} for o, r in cases]
+    done = torchrun(2, jobs, folder)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for optimizer, refeed in cases:
+        netcfg.train(_config(optimizer, refeed), out=folder / f"one-{optimizer}-{refeed}")
+    return folder, done
+
+
+@pytest.mark.parametrize("refeed", [-1, 0, 1])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_two_processes_train_what_one_process_trains(trained, optimizer, refeed):
+    folder, _ = trained
+    two, one = folder / f"two-{optimizer}-{refeed}", folder / f"one-{optimizer}-{refeed}"
+    two_epochs, one_epochs = _epochs(two), _epochs(one)
+    assert len(two_epochs) == len(one_epochs) == 4  # 8 global batches each: 32 steps
+    for mine, reference in zip(two_epochs, one_epochs, strict=True):
+        assert mine["step"] == reference["step"]
+        assert mine["train_loss"] == pytest.approx(reference["train_loss"], rel=1e-5)
+        validation = reference["validation"]["RMSE"]
+        assert mine["validation"]["RMSE"] == pytest.approx(validation, rel=1e-5)
+    reference = _weights(one)
+    for name, value in _weights(two).items():
+        np.testing.assert_allclose(value, reference[name], rtol=1e-4, atol=1e-6)
+    run = json.loads((two / "run.json").read_text())
+    assert run["status"] == "completed" and run["world_size"] == 2
+    assert run["test"]["RMSE"] == pytest.approx(
+        json.loads((one / "run.json").read_text())["test"]["RMSE"], rel=1e-5
+    )
+
+
+def test_only_rank_0_reports(trained):
+    _, done = trained
+    assert done.stderr.count("data-parallel: 2 processes (gloo), global batch 32, 16 rows") == 9
+    assert done.stderr.count("epoch 1/4") == 9  # rank 0's lines only
