@@ -25,6 +25,7 @@ from netcfg.trainers.rundir import LoadedModel
 
 __all__ = [
     "autoencoder_layers",
+    "output_columns",
     "column_mask",
     "exclude_entries",
     "padded",
@@ -36,10 +37,11 @@ Layers = tuple[str, str, str]
 """(input DataSet, Output layer, orientation) of an autoencoder (`autoencoder_layers`)."""
 
 
-def autoencoder_layers(model: LoadedModel) -> Layers:
+def autoencoder_layers(model: LoadedModel, *, classifier: bool = False) -> Layers:
     """The input DataSet, the Output layer and the orientation (``user`` or ``item``) of a
     model that recommends: an autoencoder with one Input and one Output layer over the same
-    columns.
+    columns; with ``classifier``, also a network whose Output has columns of its own (a
+    classifier: each input row's top output columns, `output_columns`).
 
     Raises:
         ModelError: any other network.
@@ -49,9 +51,17 @@ def autoencoder_layers(model: LoadedModel) -> Layers:
         raise ModelError("predict needs an autoencoder: one Input and one Output layer")
     ((_, dataset),) = network.inputs.items()
     ((output_layer, target),) = network.outputs.items()
-    if model.ids[dataset][1] != model.ids[target][1]:
+    orientation = model.run["datasets"][dataset]["orientation"]
+    if model.ids[dataset][1] != model.ids[target][1] and not (
+        classifier and orientation == "user"
+    ):
         raise ModelError("predict needs the Input and Output layers over the same columns")
-    return dataset, output_layer, model.run["datasets"][dataset]["orientation"]
+    return dataset, output_layer, orientation
+
+
+def output_columns(model: LoadedModel, layers: Layers) -> IdIndex:
+    """The ids of the Output layer's columns (the input's, for an autoencoder)."""
+    return model.ids[model.network.outputs[layers[1]]][1]
 
 
 def column_mask(items: IdIndex, allow: Iterable | None, deny: Iterable) -> torch.Tensor:

@@ -23,6 +23,7 @@ from netcfg.inference.align import align_columns
 from netcfg.inference.ranking import (
     autoencoder_layers,
     column_mask,
+    output_columns,
     padded,
     rank_rows,
     rank_through_items,
@@ -145,7 +146,7 @@ def model_rows(model: LoadedModel, interactions: Interactions) -> ModelRows:
     """Put users' interactions (user rows, original ids) in the model's terms: columns
     re-indexed to the model's items (unknown items dropped and counted); new users are
     folded in by a user-based model, dropped and counted by an item-based one."""
-    dataset, _, orientation = autoencoder_layers(model)
+    dataset, _, orientation = autoencoder_layers(model, classifier=True)
     rows_ids, columns_ids = model.ids[dataset]
     item_ids = columns_ids if orientation == "user" else rows_ids
     report = {}
@@ -198,10 +199,17 @@ def recommend(
     """
     if k < 1:
         raise ModelError(f"--top-k must be positive (got {k})")
-    layers = autoencoder_layers(model)
+    layers = autoencoder_layers(model, classifier=True)
     filters = filters or ItemFilter()
     rows = model_rows(model, interactions)
     matrix, item_ids, report = rows.matrix, rows.item_ids, rows.report
+    if layers[2] == "user" and output_columns(model, layers) != item_ids:  # a classifier
+        if exclude_seen:
+            raise ModelError(
+                "the Output layer's columns are not the input's (a classifier): there are "
+                "no seen items to exclude; drop --exclude-seen (exclude_seen=False)"
+            )
+        item_ids = output_columns(model, layers)
     selected = _select(matrix, users, report, layers[2])
     if users is None:
         report["users_without_known_items"] = _users_without_known_items(interactions, matrix)
@@ -213,7 +221,8 @@ def recommend(
     ]
     if rows.item_rows is None:
         found = _by_users(
-            model, layers, matrix, selected, k, excluded, banned, batch_size, progress
+            model, layers, matrix, selected, k, excluded, banned, batch_size, progress,
+            len(item_ids),
         )
     else:
         found = padded(
@@ -256,8 +265,9 @@ def _users_without_known_items(interactions: Interactions, matrix: Interactions)
     return int((matrix.row_counts()[known] == 0).sum())
 
 
-def _by_users(model, layers, matrix, selected, k, excluded, banned, batch_size, progress):
-    """`rank_rows` over the selected users, ``batch_size`` at a time."""
+def _by_users(model, layers, matrix, selected, k, excluded, banned, batch_size, progress, width):
+    """`rank_rows` over the selected users, ``batch_size`` at a time, ranking ``width``
+    output columns."""
     items, scores = [], []
     for start in tqdm(range(0, len(selected), batch_size), disable=not progress, unit="batch"):
         rows = selected[start : start + batch_size]
@@ -265,7 +275,7 @@ def _by_users(model, layers, matrix, selected, k, excluded, banned, batch_size, 
         found = rank_rows(model, layers, matrix.batch(rows), k, exclude=exclude, banned=banned)
         items.append(found[0])
         scores.append(found[1])
-    width = min(k, matrix.shape[1])
+    width = min(k, width)
     items = torch.cat(items) if items else torch.zeros((0, width), dtype=torch.int64)
     scores = torch.cat(scores) if scores else torch.zeros((0, width))
     return padded(items, scores)
