@@ -52,9 +52,7 @@ def autoencoder_layers(model: LoadedModel, *, classifier: bool = False) -> Layer
     ((_, dataset),) = network.inputs.items()
     ((output_layer, target),) = network.outputs.items()
     orientation = model.run["datasets"][dataset]["orientation"]
-    if model.ids[dataset][1] != model.ids[target][1] and not (
-        classifier and orientation == "user"
-    ):
+    if model.ids[dataset][1] != model.ids[target][1] and not (classifier and orientation == "user"):
         raise ModelError("predict needs the Input and Output layers over the same columns")
     return dataset, output_layer, orientation
 

@@ -221,7 +221,15 @@ def recommend(
     ]
     if rows.item_rows is None:
         found = _by_users(
-            model, layers, matrix, selected, k, excluded, banned, batch_size, progress,
+            model,
+            layers,
+            matrix,
+            selected,
+            k,
+            excluded,
+            banned,
+            batch_size,
+            progress,
             len(item_ids),
         )
     else:
