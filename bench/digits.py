@@ -79,9 +79,9 @@ CANDIDATES = {
     "32-64-lr0.005": network(batch_norm=False, learning_rate=0.005),
     "64-128": network(filters=(64, 128), batch_norm=False),
 }
-CHOSEN = "32-64-bn"
-"""The candidate ``--select`` ranks first (validation accuracy 0.9889, tied with two others;
-lowest validation loss)."""
+CHOSEN = "32-64-lr0.005"
+"""The candidate ``--select`` ranks first (validation accuracy 0.9926; the others 0.9889,
+0.9889 and 0.9815 with batch normalization)."""
 
 
 def _part(values: np.ndarray, rows: np.ndarray) -> Interactions:
