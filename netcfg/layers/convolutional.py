@@ -27,6 +27,7 @@ from pydantic import ValidationInfo, field_validator
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.activated import ActivatedLayer
 from netcfg.layers.common import LayerType, LayerTypeName, WeightInitScheme, Width
 from netcfg.layers.computed import (
     KernelSize,
@@ -83,7 +84,7 @@ class ConvolutionalLayerSpec(WeightedLayerSpec):
         return shares
 
 
-class Convolution(nn.Module):
+class Convolution(ActivatedLayer):
     """``activation(BN(sum_i conv(x_i, W_i) + b + skips))``, then dropout in training.
 
     Sources and the output are flat [batch, units] tensors in DSSTNE's order (x fastest),
@@ -172,18 +173,6 @@ class Convolution(nn.Module):
         if self.training and self.delta_norm > 0 and z.requires_grad:
             z.register_hook(partial(clip_rows, max_norm=self.delta_norm))
         return z
-
-    def activate(self, z: Tensor) -> Tensor:
-        """Activation, then dropout in training."""
-        a = self.activation(z)
-        return self.dropout(a) if self.dropout is not None else a
-
-    def forward(
-        self, inputs: Tensor | SparseBatch | Sequence[Tensor | SparseBatch], skips=()
-    ) -> Tensor:
-        if isinstance(inputs, Tensor | SparseBatch):
-            inputs = [inputs]
-        return self.activate(self.preactivate(inputs, skips))
 
     @torch.no_grad()
     def apply_weight_norm_(self) -> None:

@@ -26,6 +26,7 @@ from pydantic import field_validator
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.activated import ActivatedLayer, add_skips
 from netcfg.layers.activations import ActivationKind, ActivationName
 from netcfg.layers.common import LayerType, LayerTypeName, Width
 from netcfg.layers.computed import ComputedLayerSpec, activation_modules, check_skip_widths
@@ -106,7 +107,7 @@ def merge(function: MergeFunction, inputs: Sequence[Tensor]) -> Tensor:
     return total / len(inputs) if function is MergeFunction.Average else total
 
 
-class Merge(nn.Module):
+class Merge(ActivatedLayer):
     """``activation(merge(sources) + sum of skips)``, then dropout in training.
 
     Args:
@@ -137,19 +138,7 @@ class Merge(nn.Module):
         """The merged sources (sparse ones made dense), plus skips."""
         dense = [x.to_dense() if isinstance(x, SparseBatch) else x.flatten(1) for x in inputs]
         z = merge(self.function, dense)
-        for skip in skips:
-            z = z + skip.flatten(1)
-        return z
-
-    def activate(self, z: Tensor) -> Tensor:
-        """Activation, then dropout in training."""
-        a = self.activation(z)
-        return self.dropout(a) if self.dropout is not None else a
-
-    def forward(
-        self, inputs: Sequence[Tensor | SparseBatch], skips: Sequence[Tensor] = ()
-    ) -> Tensor:
-        return self.activate(self.preactivate(inputs, skips))
+        return add_skips(z, skips)
 
     def extra_repr(self) -> str:
         return f"function={self.function.value}"

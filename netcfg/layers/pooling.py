@@ -20,6 +20,7 @@ from pydantic import ValidationInfo, field_validator
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.activated import ActivatedLayer, add_skips
 from netcfg.layers.activations import ActivationKind, ActivationName
 from netcfg.layers.common import LayerType, LayerTypeName, Width
 from netcfg.layers.computed import (
@@ -117,7 +118,7 @@ class PoolingLayerSpec(ComputedLayerSpec):
         return value
 
 
-class PairwiseScore(nn.Module):
+class PairwiseScore(ActivatedLayer):
     """Scores of source 0 against each other source: dot products or cosines.
 
     Args:
@@ -154,17 +155,7 @@ class PairwiseScore(nn.Module):
         else:
             scores = [(anchor * other).sum(dim=1) for other in others]
         z = torch.stack(scores, dim=1)
-        for skip in skips:
-            z = z + skip.flatten(1)
-        return z
-
-    def activate(self, z: Tensor) -> Tensor:
-        """Activation, then dropout in training."""
-        a = self.activation(z)
-        return self.dropout(a) if self.dropout is not None else a
-
-    def forward(self, inputs: Sequence[Tensor | SparseBatch], skips: Sequence[Tensor] = ()):
-        return self.activate(self.preactivate(inputs, skips))
+        return add_skips(z, skips)
 
 
 @register_layer("Pooling")

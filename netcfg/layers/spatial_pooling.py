@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.activated import ActivatedLayer, add_skips
 from netcfg.layers.spatial import Grid, Window
 
 __all__ = ["LocalResponseNorm", "Maxout", "WindowPool", "WindowPooling"]
@@ -28,7 +29,7 @@ def _dense(x: Tensor | SparseBatch) -> Tensor:
     return x.to_dense() if isinstance(x, SparseBatch) else x.flatten(1)
 
 
-class _Pooled(nn.Module):
+class _Pooled(ActivatedLayer):
     """What every pooling module shares: skips, activation, dropout."""
 
     def __init__(self, activation: nn.Module | None, dropout: nn.Module | None):
@@ -45,21 +46,7 @@ class _Pooled(nn.Module):
     ) -> Tensor:
         """The pooled sources plus skips, flat."""
         z = self.combine([_dense(x) for x in inputs])
-        for skip in skips:
-            z = z + skip.flatten(1)
-        return z
-
-    def activate(self, z: Tensor) -> Tensor:
-        """Activation, then dropout in training."""
-        a = self.activation(z)
-        return self.dropout(a) if self.dropout is not None else a
-
-    def forward(
-        self, inputs: Tensor | SparseBatch | Sequence[Tensor | SparseBatch], skips=()
-    ) -> Tensor:
-        if isinstance(inputs, Tensor | SparseBatch):
-            inputs = [inputs]
-        return self.activate(self.preactivate(inputs, skips))
+        return add_skips(z, skips)
 
 
 class WindowPool(str, enum.Enum):

@@ -23,6 +23,7 @@ from pydantic import field_validator
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.activated import ActivatedLayer, add_skips
 from netcfg.layers.activations import ActivationKind, ActivationName
 from netcfg.layers.common import LayerKind, LayerType, LayerTypeName, Width
 from netcfg.layers.computed import ComputedLayerSpec, activation_modules, check_skip_widths
@@ -101,7 +102,7 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     return 0.5 * (logvar.exp() + mu.square() - 1.0 - logvar).sum(dim=1)
 
 
-class Variational(nn.Module):
+class Variational(ActivatedLayer):
     """A reparameterised Gaussian sample; the KL term of its mean and log-variance.
 
     Args:
@@ -165,21 +166,7 @@ class Variational(nn.Module):
         """A sample ``mu + exp(logvar / 2) * eps`` in training, ``mu`` otherwise; plus skips."""
         mu, logvar = self.parameters_of(inputs)
         z = mu + (0.5 * logvar).exp() * torch.randn_like(mu) if self.training else mu
-        for skip in skips:
-            z = z + skip.flatten(1)
-        return z
-
-    def activate(self, z: Tensor) -> Tensor:
-        """Activation, then dropout in training."""
-        a = self.activation(z)
-        return self.dropout(a) if self.dropout is not None else a
-
-    def forward(
-        self, inputs: Tensor | Sequence[Tensor | SparseBatch], skips: Sequence[Tensor] = ()
-    ) -> Tensor:
-        if isinstance(inputs, Tensor | SparseBatch):
-            inputs = [inputs]
-        return self.activate(self.preactivate(inputs, skips))
+        return add_skips(z, skips)
 
     def loss_terms(self, inputs: Sequence[Tensor | SparseBatch]) -> dict[str, Tensor]:
         """``{"KL": beta * mean over the batch of the KL}``; counts an update in training.
