@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
+from netcfg.layers.activated import ActivatedLayer, add_skips
 from netcfg.layers.activations import SoftMax
 from netcfg.layers.common import LayerKind, LayerType, LayerTypeName
 from netcfg.layers.compute import ComputeMode
@@ -37,7 +38,7 @@ def clip_rows(grad: Tensor, max_norm: float) -> Tensor:
     return grad * factor.view(-1, *([1] * (grad.dim() - 1)))
 
 
-class FullyConnected(nn.Module):
+class FullyConnected(ActivatedLayer):
     """``activation(sum_i x_i @ W_i + b + sum_j skip_j)``, then dropout in training.
 
     With dense sources and an elementwise activation, `sample` computes the layer at chosen
@@ -104,27 +105,12 @@ class FullyConnected(nn.Module):
         z = None
         for projection, x in zip(self.projections, inputs, strict=True):
             z = projection(x, self.bias) if z is None else z + projection(x)
-        for skip in skips:
-            z = z + skip.flatten(1)
+        z = add_skips(z, skips)
         if self.batch_norm is not None:
             z = self.batch_norm(z)
         if self.training and self.delta_norm > 0 and z.requires_grad:
             z.register_hook(partial(clip_rows, max_norm=self.delta_norm))
         return z
-
-    def activate(self, z: Tensor) -> Tensor:
-        """Activation, then dropout in training."""
-        a = self.activation(z)
-        return self.dropout(a) if self.dropout is not None else a
-
-    def forward(
-        self,
-        inputs: Tensor | SparseBatch | Sequence[Tensor | SparseBatch],
-        skips: Sequence[Tensor] = (),
-    ) -> Tensor:
-        if isinstance(inputs, Tensor | SparseBatch):
-            inputs = [inputs]
-        return self.activate(self.preactivate(inputs, skips))
 
     def can_sample(self, inputs: Sequence[Tensor | SparseBatch]) -> bool:
         """Whether `sample` applies: dense sources, elementwise activation, no BatchNorm or
