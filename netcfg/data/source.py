@@ -104,7 +104,7 @@ def synthetic_dataset(spec: SyntheticSpec) -> Path:
         matrix = synthesize(
             spec.Users, spec.Items, spec.Density, implicit=spec.Implicit, seed=spec.Seed
         )
-        save_dataset(matrix, folder)
+        save_dataset(matrix, folder, keep_existing=True)  # another process may make it too
     return folder
 
 

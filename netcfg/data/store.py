@@ -96,13 +96,16 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_folder(folder: str | Path) -> Iterator[Path]:
+def atomic_folder(folder: str | Path, *, keep_existing: bool = False) -> Iterator[Path]:
     """Write a folder atomically: yield a staging folder, then rename it to ``folder``.
 
     The files are fsynced before the rename; on any error the staging folder is removed
-    and an existing ``folder`` is left as it was. A system error (a full disk, a read-only
-    file system) names the path it concerns as it would be in ``folder`` (``folder``
-    itself when it names no file), not the staging folder, which is gone.
+    and an existing ``folder`` is left as it was. ``keep_existing``: a ``folder`` that
+    another process put in place meanwhile is kept and the staging folder dropped (a cache
+    entry that two processes made at once), instead of being replaced under its readers.
+    A system error (a full disk, a read-only file system) names the path it concerns as it
+    would be in ``folder`` (``folder`` itself when it names no file), not the staging
+    folder, which is gone.
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -120,8 +123,16 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
                     os.fsync(handle.fileno())
         staging.chmod(0o755)
         if folder.exists():
+            if keep_existing:
+                shutil.rmtree(staging)
+                return
             shutil.rmtree(folder)
-        os.replace(staging, folder)
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            if not (keep_existing and folder.is_dir()):
+                raise
+            shutil.rmtree(staging)  # another process's folder won the rename
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
         named = _as_in_folder(err, staging, folder) if isinstance(err, OSError) else err
@@ -175,8 +186,11 @@ def check_replaceable(folder: str | Path, kinds: tuple[str, ...], option: str = 
         )
 
 
-def save_dataset(matrix: Interactions, folder: str | Path) -> dict[str, Any]:
-    """Write a matrix as a dataset directory (replacing a dataset directory that is there).
+def save_dataset(
+    matrix: Interactions, folder: str | Path, *, keep_existing: bool = False
+) -> dict[str, Any]:
+    """Write a matrix as a dataset directory (replacing a dataset directory that is there,
+    unless ``keep_existing``: see `atomic_folder`).
 
     Returns:
         The metadata written to ``meta.json``.
@@ -185,7 +199,7 @@ def save_dataset(matrix: Interactions, folder: str | Path) -> dict[str, Any]:
         DataError: ``folder`` exists and is not a dataset directory (or an empty folder).
     """
     check_replaceable(folder, (DATASET_FORMAT,))
-    with atomic_folder(folder) as staging:
+    with atomic_folder(folder, keep_existing=keep_existing) as staging:
         digest = hashlib.sha256()
         arrays = {}
         for name, dtype in _ARRAYS.items():

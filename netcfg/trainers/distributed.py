@@ -7,16 +7,18 @@ group (gloo on CPUs, NCCL on GPUs). Every rank holds the whole model; each globa
 ``BatchSize`` rows is cut into one share per rank (`netcfg.data.loader.RowLoader`).
 
 A loss term is a sum divided by a count: the batch's rows for most, its observed entries for
-``MaskedMSE`` (the model states them: ``loss_counts(targets, rows)``). With the counts of
-every rank summed, rank r weighs its term by ``N * count_r / total``, so that the mean of
-the ranks' gradients is the gradient of the global batch's loss. `GradientReducer` then
-averages the gradients: dense ones with one all-reduce of a flat buffer, row-sparse ones
+``MaskedMSE`` (the model states them: ``loss_counts(targets)``). With the counts of every
+rank summed, rank r weighs its term by ``N * count_r / total``, so that the mean of the
+ranks' gradients is the gradient of the global batch's loss. `GradientReducer` then
+averages the gradients: dense ones in one all-reduce of a flat buffer; row-sparse ones
 (sparse inputs, sparse outputs) by gathering every rank's rows and values, so that a step
-costs in proportion to the nonzeros here too. What depends on the whole batch at once
-(BatchNormalization's statistics, the sparseness penalty's mean activation, dropout masks,
-``Compute: Auto``'s choice between a layer's sparse and dense path) is decided per share,
-as in any data-parallel trainer; a lazy optimizer then updates every row where a share's
-gradient was dense.
+costs in proportion to the nonzeros here too, or, when the ranks' rows cover much of the
+table, in that same all-reduce as a table and a mask of its rows. What depends on the
+whole batch at once (BatchNormalization's statistics, the sparseness penalty's mean
+activation, dropout masks, ``Compute: Auto``'s choice between a layer's sparse and dense
+path) is decided per share, as in any data-parallel trainer; a lazy optimizer then updates
+every row where a share's gradient was dense. Rank 0 binds the data first, so that what
+the cache lacks is fetched or generated once.
 """
 
 from __future__ import annotations

@@ -184,7 +184,11 @@ def _run(
     continuing = world.broadcast(prepare_run_dir(run_dir, spec, resume) if world.main else None)
     torch.manual_seed(training.Seed)
     torch.use_deterministic_algorithms(training.Deterministic)
+    if not world.main:  # rank 0 fetches or generates what the cache lacks, once
+        world.broadcast(None)
     run_data = bind_data(spec, spec.input_datasets(), spec.target_datasets())
+    if world.main:
+        world.broadcast(None)
     network = compile_network(spec, run_data.widths()).to(device)
     if network.baseline is not None:  # a checkpoint, if resuming, overrides this start
         network.baseline.start_at(
