@@ -5,11 +5,18 @@ batch ``--batch``) is trained for ``--epochs`` epochs by ``netcfg train`` in one
 with every usable core, in one process with one thread, and by ``netcfg train --nproc N``
 (one thread per process), side by side in this run. Each run's training examples per second
 are read from its ``metrics.jsonl`` (the mean over its epochs after the first, which pays
-for the start-up); the final line gives the ratios against one process. Per-rank memory of
-sharded item tables is not measured: netcfg does not shard them yet.
+for the start-up); a line gives the ratios against one process.
+
+Then memory (``--memory-items``, default 1,000,000 items; 0 skips it): the same network of
+width ``--width`` on a catalogue that size (``--memory-users`` users with about 50 ratings
+each), trained for one epoch with lazy Adam by one process, which holds the item tables
+whole, and by ``--processes`` processes with ``Training.Distributed.Shard: Auto``. Each run
+records, per rank, the bytes it holds for the tables (their rows and optimizer state) and
+its peak resident set; the last line gives each rank's share of the whole tables.
 
 Usage: ``python bench/distributed.py [--processes 2] [--users 20000] [--items 20000]
-[--density 0.005] [--width 256] [--batch 256] [--epochs 3]``.
+[--density 0.005] [--width 256] [--batch 256] [--epochs 3] [--memory-items 1000000]
+[--memory-users 2000]``.
 """
 
 from __future__ import annotations
@@ -59,6 +66,27 @@ def config(args: argparse.Namespace) -> dict:
     }
 
 
+def memory_config(args: argparse.Namespace) -> dict:
+    """The memory runs' network and data: a catalogue of ``--memory-items``, one epoch,
+    no validation (an evaluation would compute every item's output). One process holds
+    what ``Shard`` names whole; several split it."""
+    bench = config(args)
+    ratings = bench["Data"]["ratings"]
+    ratings["Synthetic"].update(
+        Users=args.memory_users, Items=args.memory_items, Density=50 / args.memory_items
+    )
+    ratings["Protocol"]["Fractions"] = [1.0, 0.0, 0.0]
+    bench["Training"].update(Epochs=1, Validation="None", Distributed={"Shard": "Auto"})
+    return bench
+
+
+def memory(run: Path) -> dict:
+    """What each rank held for the item tables, and its peak resident set, in MiB."""
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    (held,) = [r["memory"] for r in records if "memory" in r]
+    return {key: [round(b / 2**20, 1) for b in values] for key, values in held.items()}
+
+
 def examples_per_second(run: Path) -> float:
     """The mean training examples per second of the run's epochs after the first."""
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -89,6 +117,8 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=256)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--memory-items", type=int, default=1_000_000)
+    parser.add_argument("--memory-users", type=int, default=2_000)
     args = parser.parse_args()
     cores = usable_cpus()
     with tempfile.TemporaryDirectory(prefix="bench-distributed-") as temp:
@@ -105,6 +135,29 @@ def main() -> None:
         for name, (threads, processes) in runs.items():
             speeds[name] = train(path, folder / f"run-{len(speeds)}", threads, processes, env)
             print(json.dumps({"run": name, "examples_per_second": round(speeds[name], 1)}))
+        if args.memory_items:
+            held = {}
+            for processes in (1, args.processes):
+                path = folder / f"memory-{processes}.json"
+                path.write_text(json.dumps(memory_config(args)))
+                out = folder / f"memory-run-{processes}"
+                train(path, out, 1, processes, env)
+                held[processes] = memory(out)
+                print(
+                    json.dumps(
+                        {"processes": processes, "items": args.memory_items, **held[processes]}
+                    )
+                )
+            whole = held[1]["tables"][0]
+            print(
+                json.dumps(
+                    {
+                        "tables_share_per_rank": [
+                            round(t / whole, 3) for t in held[args.processes]["tables"]
+                        ]
+                    }
+                )
+            )
     parallel = speeds[f"{args.processes} processes, 1 thread each"]
     print(
         json.dumps(

@@ -23,6 +23,7 @@ from netcfg.experiments.spec import describe_search
 from netcfg.networks.compile import compile_network
 from netcfg.networks.spec import ModelSpec
 from netcfg.networks.summary import format_table, layer_rows
+from netcfg.trainers.sharding import tables_to_shard
 
 __all__ = ["add_parser", "config_widths", "data_widths", "unknown_widths"]
 
@@ -185,6 +186,7 @@ def _check(label: str, spec, data: list[str]) -> None:
         return
     with torch.device("meta"):
         network = compile_network(spec, widths)
+    tables_to_shard(spec.Training.Distributed, network)
     total = sum(p.numel() for p in network.parameters())
     print(f"{label}: valid ({len(spec.Layers)} layers); compiled")
     print(format_table(layer_rows(spec, network), total))

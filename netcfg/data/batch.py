@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +24,8 @@ class SparseBatch:
         indices: int64 tensor of shape [nnz], column of each stored entry.
         values: float tensor of shape [nnz], or None for all ones.
         num_columns: the width of the rows (the catalogue size).
+        catalogue: the width of the catalogue whose columns were renumbered to these
+            (`renumbered`); None when the columns are the catalogue's own.
 
     Example:
         >>> batch = SparseBatch.from_dense(torch.tensor([[0.0, 2.0], [1.0, 0.0]]))
@@ -34,6 +37,7 @@ class SparseBatch:
     indices: Tensor
     values: Tensor | None
     num_columns: int
+    catalogue: int | None = None
 
     @property
     def batch_size(self) -> int:
@@ -50,6 +54,24 @@ class SparseBatch:
         """Device of the index tensors."""
         return self.indices.device
 
+    @property
+    def density(self) -> float:
+        """Stored entries over the cells of the rows, counted in the catalogue's columns
+        (a renumbered batch is as dense as the batch it came from)."""
+        cells = self.batch_size * (self.catalogue or self.num_columns)
+        return self.nnz / cells if cells else 0.0
+
+    def renumbered(self, columns: Tensor) -> SparseBatch:
+        """The same rows over the columns ``columns`` only (increasing, holding every
+        stored column): column ``columns[k]`` becomes column ``k``."""
+        return SparseBatch(
+            self.offsets,
+            torch.searchsorted(columns, self.indices),
+            self.values,
+            columns.numel(),
+            self.catalogue or self.num_columns,
+        )
+
     def row_ids(self) -> Tensor:
         """The row of every stored entry, an int64 tensor of shape [nnz]."""
         counts = self.offsets[1:] - self.offsets[:-1]
@@ -64,7 +86,7 @@ class SparseBatch:
 
     def with_values(self, values: Tensor | None) -> SparseBatch:
         """The same sparsity pattern with other values."""
-        return SparseBatch(self.offsets, self.indices, values, self.num_columns)
+        return dataclasses.replace(self, values=values)
 
     def to_dense(self, dtype: torch.dtype | None = None) -> Tensor:
         """A dense [batch, num_columns] tensor (duplicate entries in a row are summed).
@@ -84,8 +106,8 @@ class SparseBatch:
     def to(self, device: torch.device | str) -> SparseBatch:
         """The batch on another device."""
         values = None if self.values is None else self.values.to(device)
-        return SparseBatch(
-            self.offsets.to(device), self.indices.to(device), values, self.num_columns
+        return dataclasses.replace(
+            self, offsets=self.offsets.to(device), indices=self.indices.to(device), values=values
         )
 
     @classmethod

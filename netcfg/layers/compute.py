@@ -44,6 +44,5 @@ def use_dense(batch: SparseBatch, mode: ComputeMode) -> bool:
         True
     """
     if mode is ComputeMode.Auto:
-        cells = batch.batch_size * batch.num_columns
-        return cells > 0 and batch.nnz > SPARSE_DENSITY_LIMIT * cells
+        return batch.density > SPARSE_DENSITY_LIMIT
     return mode is ComputeMode.Dense

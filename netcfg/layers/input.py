@@ -9,6 +9,8 @@ layer's ``Compute`` mode makes it dense (`netcfg.layers.compute`).
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from pydantic import ValidationInfo, field_validator
 from torch import Tensor, nn
@@ -94,7 +96,7 @@ def denoise(batch: SparseBatch, p: float) -> SparseBatch:
     offsets[1:] = torch.cumsum(counts, 0)
     dtype = batch.values.dtype if batch.values is not None else torch.float32
     values = batch.values_or_ones(dtype)[keep] / (1.0 - p)
-    return SparseBatch(offsets, batch.indices[keep], values, batch.num_columns)
+    return dataclasses.replace(batch, offsets=offsets, indices=batch.indices[keep], values=values)
 
 
 def l2_normalize_rows(batch: SparseBatch) -> SparseBatch:
@@ -110,7 +112,7 @@ def l2_normalize_rows(batch: SparseBatch) -> SparseBatch:
     squares = torch.zeros(batch.batch_size, dtype=values.dtype, device=values.device)
     squares.index_add_(0, rows, values.square())
     scaled = values / squares.sqrt().clamp_min(1e-12)[rows]
-    return SparseBatch(batch.offsets, batch.indices, scaled, batch.num_columns)
+    return batch.with_values(scaled)
 
 
 class InputLayer(nn.Module):

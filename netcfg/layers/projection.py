@@ -88,6 +88,12 @@ class Projection(nn.Module):
         """The same matrix transposed, [out_features, in_features]: one row per output unit."""
         return self.weight if self.rows == "out" else self.weight.t()
 
+    def row_weight(self, side: RowLayout) -> nn.Parameter | None:
+        """The stored weight when each of its rows belongs to one unit of ``side`` (``"in"``:
+        an input feature, ``"out"``: an output unit); None when the rows are the other
+        side's."""
+        return self.weight if self.rows == side else None
+
     def forward(self, x: Tensor | SparseBatch, bias: Tensor | None = None) -> Tensor:
         return project(x, self.matrix(), bias)
 
@@ -134,6 +140,13 @@ class SharedProjection(nn.Module):
     def output_rows(self) -> Tensor:
         """The same matrix transposed, [out_features, in_features]: one row per output unit."""
         return self.owner.matrix() if self.transposed else self.owner.output_rows()
+
+    def row_weight(self, side: RowLayout) -> nn.Parameter | None:
+        """The owner's stored weight when each of its rows belongs to one unit of ``side``
+        of this connection (transposing swaps the sides); else None."""
+        if self.transposed:
+            side = "out" if side == "in" else "in"
+        return self.owner.row_weight(side)
 
     def forward(self, x: Tensor | SparseBatch, bias: Tensor | None = None) -> Tensor:
         return project(x, self.matrix(), bias)

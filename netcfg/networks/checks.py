@@ -276,6 +276,26 @@ def _baseline(spec: ModelSpec) -> Iterator[Issue]:
             )
 
 
+def _sharding(spec: ModelSpec) -> Iterator[Issue]:
+    distributed = spec.Training.Distributed
+    if not distributed.Shard:
+        return
+    names = [layer.Name for layer in spec.Layers]
+    for index, name in enumerate(distributed.sharded_layers() or ()):
+        if name not in names:
+            yield Issue(
+                ("Training", "Distributed", "Shard", index),
+                f"no layer is named '{name}'{did_you_mean(name, names)} "
+                '(Shard takes layer names, or "Auto")',
+            )
+    if spec.Training.RefeedSteps > 0:
+        yield Issue(
+            ("Training", "Distributed", "Shard"),
+            "re-feeding reads every row of the item tables in each step, so they cannot be "
+            "split across processes: set Training.RefeedSteps to 0 or drop Shard",
+        )
+
+
 def _training(spec: ModelSpec) -> Iterator[Issue]:
     training = spec.Training
     schedule = training.Schedule
@@ -294,6 +314,7 @@ def _training(spec: ModelSpec) -> Iterator[Issue]:
                 "re-feeding feeds the output back as the "
                 "input: it needs exactly one Input and one Output layer",
             )
+    yield from _sharding(spec)
     stopping = training.EarlyStopping
     metrics = spec.Evaluation.Metrics
     if stopping is not None and metrics is not None and stopping.Metric not in (None, "Loss"):

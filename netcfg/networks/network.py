@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from netcfg.data.batch import SparseBatch
 from netcfg.networks.baseline import RatingBaseline
+from netcfg.networks.row_tables import row_tables
 
 __all__ = ["Network", "NetworkOutput", "OutputMode"]
 
@@ -306,6 +307,12 @@ class Network(nn.Module):
             name: self.losses[name].count(self._batch(targets, dataset, "Output", name))
             for name, dataset in self.outputs.items()
         }
+
+    def row_tables(self) -> dict[str, str]:
+        """The parameters stored one row per column of a DataSet and read in training only
+        at the batch's columns (`netcfg.networks.row_tables`): name -> DataSet. A trainer
+        may split them by rows across processes."""
+        return row_tables(self)
 
     @torch.no_grad()
     def apply_constraints(self) -> None:

@@ -16,8 +16,11 @@ terms to report. The loop then clips, steps the optimizer and constrains as for 
 from __future__ import annotations
 
 import math
+import resource
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import torch
@@ -33,6 +36,7 @@ from netcfg.trainers.evaluation import Evaluator
 from netcfg.trainers.reporting import Reporter
 from netcfg.trainers.rundir import RunDir
 from netcfg.trainers.schedules import learning_rate
+from netcfg.trainers.sharding import RowSharding, held_bytes
 from netcfg.trainers.sparse_updates import clip_gradients_
 from netcfg.trainers.spec import Precision, TrainingSpec
 
@@ -90,6 +94,7 @@ def update(
     measure: bool = True,
     scaler: torch.amp.GradScaler | None = None,
     reduce: Callable[[list[nn.Parameter]], None] | None = None,
+    norm: Callable[[list[nn.Parameter]], torch.Tensor] | None = None,
 ) -> float:
     """One update: backward, gradient clipping, optimizer step, then the model's constraints.
 
@@ -105,6 +110,8 @@ def update(
         scaler: the gradient scaler of fp16 training.
         reduce: averages the gradients over data-parallel processes, before clipping
             (`netcfg.trainers.distributed.GradientReducer.reduce`).
+        norm: the gradient norm of parameters some of which are split across processes
+            (`netcfg.trainers.sharding.RowSharding.gradient_norm`).
 
     Returns:
         The gradient norm before clipping, when clipping or ``measure`` (else NaN).
@@ -121,7 +128,8 @@ def update(
     grad_norm = math.nan
     if measure or math.isfinite(clip_norm):
         parameters = [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
-        grad_norm = float(clip_gradients_(parameters, clip_norm))
+        total = None if norm is None else norm(parameters)
+        grad_norm = float(clip_gradients_(parameters, clip_norm, norm=total))
     if scaler is not None:
         scaler.step(optimizer)
         scaler.update()
@@ -154,6 +162,11 @@ class TrainingLoop:
             gives this one's share of each global batch, the loss terms are weighed by the
             model's ``loss_counts`` and gradients averaged; rank 0 alone evaluates, writes
             checkpoints and reports, and tells the others what it decided.
+        sharding: the model's item tables split across ``world`` (`RowSharding`): steps
+            run through it, and rank 0 gathers the tables to evaluate and checkpoint.
+        tables: the item tables ``Shard`` names: each epoch's record then holds
+            ``memory``, what each rank holds for them (``tables``: bytes of their rows and
+            optimizer state) and its peak resident set (``peak_rss``).
     """
 
     def __init__(
@@ -171,10 +184,14 @@ class TrainingLoop:
         device: torch.device,
         on_epoch: Callable[[int, dict], str | None] | None = None,
         world: World = SOLO,
+        sharding: RowSharding | None = None,
+        tables: Sequence[str] = (),
     ):
         self.model = model
         self.world = world
         self.reducer = GradientReducer(world).reduce if world.size > 1 else None
+        self.sharding = sharding
+        self.tables = list(tables)
         self.counts = getattr(model, "loss_counts", None)
         self.on_epoch = on_epoch
         self.stopped: str | None = None
@@ -209,34 +226,60 @@ class TrainingLoop:
         stopping = self.training.EarlyStopping
         while state.epoch < self.training.Epochs:
             record = self._epoch(state)
-            validation = None
-            if self.evaluator is not None and self.world.main:
-                validation = self.evaluator.evaluate(self.model, "validation")
-            validation = self.world.broadcast(validation)
-            if validation is not None:
-                record["validation"] = validation
-            self._track_best(state, record)
-            state.epoch += 1
-            state.history.append(record)
-            best = self.monitor is not None and state.best_epoch == state.epoch
-            self.reporter.epoch(record, state.global_step, self.model, best=best)
-            last = state.epoch == self.training.Epochs
-            stop = stopping is not None and state.stale_epochs >= stopping.Patience
-            stopped = self.on_epoch(state.epoch, record) if self.on_epoch else None
-            stop, self.stopped = self.world.broadcast((stop, stopped))  # rank 0 decides
-            checkpoint = last or state.epoch % self.training.CheckpointInterval == 0
-            if self.world.main and (stop or self.stopped or checkpoint):
-                save_checkpoint(self.run_dir.checkpoint, self.model, self.optimizer, state)
-            if self.stopped:
-                self.reporter.message(f"stopped after epoch {state.epoch}: {self.stopped}")
-                break
+            if self.tables:
+                record["memory"] = self._memory()
+            with self.sharding.whole() if self.sharding else nullcontext():
+                stop = self._close_epoch(state, record, stopping)
             if stop:
-                self.reporter.message(
-                    f"early stop after epoch {state.epoch}: no improvement of "
-                    f"{self.monitor.name} in {stopping.Patience} epochs"
-                )
                 break
+        if self.sharding is not None:
+            self.sharding.gather()  # rank 0 keeps the whole model, for what follows
         return state
+
+    def _close_epoch(self, state: LoopState, record: dict, stopping) -> bool:
+        """Validate, keep the best weights, report, checkpoint; whether to stop."""
+        validation = None
+        if self.evaluator is not None and self.world.main:
+            validation = self.evaluator.evaluate(self.model, "validation")
+        validation = self.world.broadcast(validation)
+        if validation is not None:
+            record["validation"] = validation
+        self._track_best(state, record)
+        state.epoch += 1
+        state.history.append(record)
+        best = self.monitor is not None and state.best_epoch == state.epoch
+        self.reporter.epoch(record, state.global_step, self.model, best=best)
+        last = state.epoch == self.training.Epochs
+        stop = stopping is not None and state.stale_epochs >= stopping.Patience
+        stopped = self.on_epoch(state.epoch, record) if self.on_epoch else None
+        stop, self.stopped = self.world.broadcast((stop, stopped))  # rank 0 decides
+        checkpoint = last or state.epoch % self.training.CheckpointInterval == 0
+        if self.world.main and (stop or self.stopped or checkpoint):
+            save_checkpoint(self.run_dir.checkpoint, self.model, self.optimizer, state)
+        if self.stopped:
+            self.reporter.message(f"stopped after epoch {state.epoch}: {self.stopped}")
+            return True
+        if stop:
+            self.reporter.message(
+                f"early stop after epoch {state.epoch}: no improvement of "
+                f"{self.monitor.name} in {stopping.Patience} epochs"
+            )
+            return True
+        return False
+
+    def _memory(self) -> dict[str, list[int]]:
+        """Per rank: bytes held for the item tables, and the peak resident set size."""
+        if self.sharding is not None:
+            held = self.sharding.resident_bytes()
+        else:
+            parameters = dict(self.model.named_parameters())
+            held = held_bytes(self.optimizer, [parameters[n] for n in self.tables])
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak *= 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+        mine = torch.zeros(2, self.world.size, dtype=torch.int64)
+        mine[:, self.world.rank] = torch.tensor([held, peak])
+        tables, peaks = self.world.sum(mine).tolist()
+        return {"tables": tables, "peak_rss": peaks}
 
     def _track_best(self, state: LoopState, record: dict) -> None:
         value = record.get("validation", {}).get(self.monitor.name) if self.monitor else None
@@ -273,6 +316,8 @@ class TrainingLoop:
                 if self.estimates is not None:
                     self.optimizer.zero_grad(set_to_none=True)
                     result = self.estimates(inputs, targets, epoch=state.epoch)
+                elif self.sharding is not None:
+                    result = self.sharding.forward(inputs, targets, mode=self.mode)
                 else:
                     result = self.model(inputs, targets, mode=self.mode)
             loss, value, total = self._objective(result.losses, targets, rows)
@@ -352,8 +397,15 @@ class TrainingLoop:
             clip_norm=self.training.GradientClipNorm or math.inf,
             measure=measure,
             scaler=self.scaler,
-            reduce=self.reducer,
+            reduce=self._reduce if self.sharding or self.reducer else None,
+            norm=self.sharding.gradient_norm if self.sharding else None,
         )
+
+    def _reduce(self, parameters: list[nn.Parameter]) -> None:
+        if self.sharding is not None:
+            parameters = self.sharding.reduce(parameters)
+        if self.reducer is not None:
+            self.reducer(parameters)
 
     def _guard(self, value: float, state: LoopState, number: int, *, refeed: bool = False) -> float:
         where = f"epoch {state.epoch + 1}, batch {number + 1}" + (" (re-feeding)" if refeed else "")

@@ -168,7 +168,10 @@ def _norm(grads: list[torch.Tensor]) -> torch.Tensor:
 
 
 def clip_gradients_(
-    parameters: torch.Tensor | Iterable[torch.Tensor], max_norm: float
+    parameters: torch.Tensor | Iterable[torch.Tensor],
+    max_norm: float,
+    *,
+    norm: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Scale every gradient in place by ``min(1, max_norm / (norm + 1e-6))``.
 
@@ -180,6 +183,8 @@ def clip_gradients_(
     Args:
         parameters: A tensor or an iterable of tensors (``model.parameters()``).
         max_norm: The largest norm left unscaled; ``>= 0``.
+        norm: The norm to clip by, when it is measured elsewhere (over the parameters of
+            several processes); default `gradient_norm` of ``parameters``.
 
     Returns:
         The norm before clipping, as `gradient_norm`.
@@ -191,7 +196,7 @@ def clip_gradients_(
     if not max_norm >= 0:
         raise ValueError(f"clip_gradients_: max_norm must be >= 0, got {max_norm}")
     grads = _gradients(parameters)
-    norm = _norm(grads)
+    norm = _norm(grads) if norm is None else norm
     if math.isinf(max_norm) or not grads:
         return norm
     scale = (max_norm / (norm + 1e-6)).clamp(max=1.0)

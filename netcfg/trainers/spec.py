@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, PositiveInt
 from netcfg.spec_base import (
     SpecBase,
     StringShorthand,
+    names_type,
     spec_enum,
     spec_error,
     spec_field,
@@ -27,6 +28,7 @@ from netcfg.trainers.optimizer_spec import (
 __all__ = [
     "MAX_SEED",
     "MAX_THREADS",
+    "DistributedSpec",
     "EarlyStoppingSpec",
     "EvaluationSpec",
     "HoldoutProtocol",
@@ -162,6 +164,26 @@ DeviceName = Annotated[str, BeforeValidator(_device_name)]
 """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``."""
 
 
+SHARD_AUTO = "Auto"
+"""``Distributed.Shard``'s value that shards every weight stored one row per item."""
+
+
+class DistributedSpec(SpecBase):
+    """netcfg extension: how processes started by torchrun split the model."""
+
+    Shard: names_type = spec_field(
+        (),
+        description="Layers whose weights stored one row per item (a sparse Input's "
+        "projection, a sparse Output's weights) are split by rows across the processes, "
+        'each keeping its rows and their optimizer state; "Auto" for every such weight. '
+        "Default: none (every process holds the whole model).",
+    )
+
+    def sharded_layers(self) -> tuple[str, ...] | None:
+        """The layers named in ``Shard``; None for ``Auto``."""
+        return None if self.Shard == (SHARD_AUTO,) else self.Shard
+
+
 class TrainingSpec(SpecBase):
     """How the network is trained: optimizer, schedule, batches, epochs, re-feeding."""
 
@@ -228,6 +250,11 @@ class TrainingSpec(SpecBase):
     )
     WeightHistograms: bool = spec_field(
         False, description="Write weight histograms to TensorBoard every epoch."
+    )
+    Distributed: DistributedSpec = spec_field(
+        DistributedSpec(),
+        description="Under torchrun: which catalogue-sized weights are split across the "
+        "processes (Shard).",
     )
     Loggers: LoggerList = spec_field(
         (Logger.TensorBoard,),

@@ -40,6 +40,7 @@ from netcfg.trainers.run_files import (
     write_run_files,
 )
 from netcfg.trainers.rundir import RunDir, default_run_dir
+from netcfg.trainers.sharding import RowSharding, sharding_note, tables_to_shard
 from netcfg.trainers.spec import Logger
 from netcfg.trainers.threads import configure_threads
 
@@ -219,8 +220,14 @@ def _run(
     if continuing and world.main:
         state = load_checkpoint(run_dir.checkpoint, network, optimizer)
     state = share_state(world, network, optimizer, state, continuing)
+    shard = tables_to_shard(training.Distributed, network)
+    sharding = None
+    if shard and world.size > 1:
+        sharding = RowSharding(network, optimizer, network.row_tables(), shard, world)
     if not world.main:
-        return _follow(network, optimizer, loader, spec, run_dir, device, world, state, monitor)
+        return _follow(
+            network, optimizer, loader, spec, run_dir, device, world, state, monitor, sharding
+        )
     table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
     if continuing:
         set_status(run_dir, "running", world_size=world.size)
@@ -247,6 +254,10 @@ def _run(
         reporter.message(f"threads: {threads} CPU threads for torch ({origin})")
         if world.distributed:
             reporter.message(data_parallel_note(world, training.BatchSize))
+        if sharding is not None:
+            reporter.message(sharding_note(sharding))
+        elif shard:
+            reporter.message("Training.Distributed.Shard: one process holds every table")
         if not continuing:
             for line in data_notes(spec, run_data, monitor):
                 reporter.message(line)
@@ -263,6 +274,8 @@ def _run(
             device=device,
             on_epoch=on_epoch,
             world=world,
+            sharding=sharding,
+            tables=shard,
         )
         state = loop.fit(state)
         load_weights(network, run_dir.best / WEIGHTS)
@@ -308,7 +321,7 @@ def _run(
 
 
 def _follow(
-    network, optimizer, loader, spec, run_dir, device, world, state, monitor
+    network, optimizer, loader, spec, run_dir, device, world, state, monitor, sharding
 ) -> TrainResult:
     """A data-parallel process other than rank 0: train beside it, writing and printing
     nothing; its result holds no metrics (rank 0 computes them)."""
@@ -324,6 +337,8 @@ def _follow(
         reporter=SilentReporter(run_dir),
         device=device,
         world=world,
+        sharding=sharding,
+        tables=sharding.sharded if sharding else (),
     )
     state = loop.fit(state)
     return TrainResult(run_dir.root, state.epoch, None, stopped=loop.stopped)

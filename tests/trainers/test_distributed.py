@@ -28,7 +28,7 @@ OPTIMIZERS = {
 }
 
 
-def _config(optimizer: str, refeed: int) -> dict:
+def _config(optimizer: str, refeed: int, *, shard: bool = False) -> dict:
     """TINY with its input and output on their sparse paths: Compute Auto would choose per
     process's share (the data is about 10% dense, where Auto switches), and a dense
     gradient makes a lazy optimizer update every row. ``refeed`` -1: no re-feeding, on a
@@ -39,6 +39,8 @@ def _config(optimizer: str, refeed: int) -> dict:
         config["Data"]["ratings"]["Synthetic"].update(Items=3000, Density=0.004)
         refeed = 0
     config["Training"].update(Optimizer=OPTIMIZERS[optimizer], RefeedSteps=refeed, Threads=1)
+    if shard:
+        config["Training"]["Distributed"] = {"Shard": "Auto"}
     for layer in config["Layers"]:
         if layer.get("Sparse"):
             layer["Compute"] = "Sparse"
@@ -67,10 +69,16 @@ def _weights(run: Path) -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """Every optimizer, with and without re-feeding, trained by 2 processes (one torchrun
-    launch) and by this process."""
+    launch) and by this process; without re-feeding, also by 2 processes that split the
+    item tables."""
     folder = tmp_path_factory.mktemp("data-parallel")
     cases = [(o, r) for o in OPTIMIZERS for r in (-1, 0, 1)]
     jobs = [{"config": _config(o, r), "out": str(folder / f"two-{o}-{r}")} for o, r in cases]
+    jobs += [
+        {"config": _config(o, r, shard=True), "out": str(folder / f"sharded-{o}-{r}")}
+        for o, r in cases
+        if r < 1
+    ]
     done = torchrun(2, jobs, folder)
     assert done.returncode == 0, done.stderr[-3000:]
     for optimizer, refeed in cases:
@@ -82,7 +90,26 @@ def trained(tmp_path_factory):
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 def test_two_processes_train_what_one_process_trains(trained, optimizer, refeed):
     folder, _ = trained
-    two, one = folder / f"two-{optimizer}-{refeed}", folder / f"one-{optimizer}-{refeed}"
+    _same_training(folder / f"two-{optimizer}-{refeed}", folder / f"one-{optimizer}-{refeed}")
+
+
+@pytest.mark.parametrize("refeed", [-1, 0])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_split_item_tables_train_what_one_process_trains(trained, optimizer, refeed):
+    folder, _ = trained
+    sharded = folder / f"sharded-{optimizer}-{refeed}"
+    _same_training(sharded, folder / f"one-{optimizer}-{refeed}")
+    # each rank held half of the rows of both tables, and of their optimizer state
+    whole = netcfg.train(
+        _config(optimizer, refeed, shard=True), out=folder / f"whole-{optimizer}-{refeed}"
+    )
+    (held,) = _epochs(whole.run_dir)[-1]["memory"]["tables"]
+    for rank_held in _epochs(sharded)[-1]["memory"]["tables"]:
+        assert rank_held == held / 2
+
+
+def _same_training(two: Path, one: Path) -> None:
+    """The two-process run ``two`` trained as the one-process run ``one``."""
     two_epochs, one_epochs = _epochs(two), _epochs(one)
     assert len(two_epochs) == len(one_epochs) == 4  # 8 global batches each: 32 steps
     for mine, reference in zip(two_epochs, one_epochs, strict=True):
@@ -102,5 +129,7 @@ def test_two_processes_train_what_one_process_trains(trained, optimizer, refeed)
 
 def test_only_rank_0_reports(trained):
     _, done = trained
-    assert done.stderr.count("data-parallel: 2 processes (gloo), global batch 32, 16 rows") == 9
-    assert done.stderr.count("epoch 1/4") == 9  # rank 0's lines only
+    assert done.stderr.count("data-parallel: 2 processes (gloo), global batch 32, 16 rows") == 15
+    assert done.stderr.count("epoch 1/4") == 15  # rank 0's lines only
+    note = "sharded across 2 processes: layers.Hidden.projections.0.weight (3,000 rows, 1,500 "
+    assert done.stderr.count(note) == 3

@@ -20,10 +20,17 @@ from helpers import TINY
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="/proc")]
 
 
-def _config(tmp_path: Path) -> Path:
+def _config(tmp_path: Path, sharded: bool) -> Path:
     config = json.loads(json.dumps(TINY))
     config["Data"]["ratings"]["Synthetic"].update(Users=1000, Items=200, Density=0.05)
     config["Training"].update(Epochs=4, BatchSize=8, CheckpointInterval=1, EarlyStopping=None)
+    if sharded:  # lazy Adam's state is split too; Compute Auto would choose per share
+        config["Training"].update(
+            Optimizer={"Type": "Adam", "Lazy": True}, Distributed={"Shard": "Auto"}
+        )
+        for layer in config["Layers"]:
+            if layer.get("Sparse"):
+                layer["Compute"] = "Sparse"
     path = tmp_path / "model.json"
     path.write_text(json.dumps(config))
     return path
@@ -66,11 +73,14 @@ def _final(out: Path) -> dict:
     return {part: run[part] for part in ("validation", "test")}
 
 
-def test_a_killed_rank_stops_the_job_and_resume_with_2_or_1_processes_ends_alike(tmp_path):
+@pytest.mark.parametrize("sharded", [False, True], ids=["replicated", "sharded"])
+def test_a_killed_rank_stops_the_job_and_resume_with_2_or_1_processes_ends_alike(tmp_path, sharded):
+    """Sharded: the item tables and their lazy Adam state are split between the ranks; the
+    checkpoint holds them whole, so that 1 process resumes them as well as 2."""
     token = uuid.uuid4().hex
     env = {**os.environ, "NETCFG_DATA": str(tmp_path / "cache"), "NETCFG_THREADS": "1"}
     env["TEST_TOKEN"] = token
-    config = _config(tmp_path)
+    config = _config(tmp_path, sharded)
     whole = _netcfg("train", str(config), "--out", str(tmp_path / "whole"), "--nproc", "2", env=env)
     assert whole.wait(timeout=600) == 0, whole.communicate()[1][-3000:]
     expected = _final(tmp_path / "whole")
@@ -100,6 +110,8 @@ def test_a_killed_rank_stops_the_job_and_resume_with_2_or_1_processes_ends_alike
             for name, value in metrics.items():
                 assert found[part][name] == pytest.approx(value, rel=1e-6, abs=1e-9), (out, name)
     assert json.loads((alone / "run.json").read_text())["world_size"] == 1
+    if sharded:
+        return
 
     # evaluate reads a data-parallel run directory as any other
     evaluated = _netcfg("evaluate", str(tmp_path / "whole"), "--part", "test", "--json", env=env)
