@@ -86,12 +86,21 @@ class World:
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
+    @property
+    def device(self) -> torch.device:
+        """Where the backend's collectives take tensors: this rank's GPU for NCCL."""
+        if self.backend == "nccl":
+            return torch.device("cuda", torch.cuda.current_device())
+        return torch.device("cpu")
+
     def sum(self, values: torch.Tensor) -> torch.Tensor:
-        """The element-wise sum of ``values`` over the ranks (a new tensor)."""
-        total = values.clone()
-        if self.distributed:
-            dist.all_reduce(total)
-        return total
+        """The element-wise sum of ``values`` over the ranks (a new tensor, on the device of
+        ``values``)."""
+        if not self.distributed:
+            return values.clone()
+        total = values.to(self.device, copy=True)
+        dist.all_reduce(total)
+        return total.to(values.device)
 
 
 SOLO = World()
@@ -304,6 +313,7 @@ def _kind(grad: torch.Tensor | None) -> int:
 
 def _all_gather_equal(tensor: torch.Tensor, world: World) -> torch.Tensor:
     """Every rank's ``tensor`` (all of one shape), stacked: ``[world.size, *shape]``."""
-    out = [torch.empty_like(tensor) for _ in range(world.size)]
-    dist.all_gather(out, tensor.contiguous())
-    return torch.stack(out)
+    moved = tensor.to(world.device).contiguous()
+    out = [torch.empty_like(moved) for _ in range(world.size)]
+    dist.all_gather(out, moved)
+    return torch.stack(out).to(tensor.device)

@@ -19,6 +19,7 @@ from torch import nn
 
 from netcfg.data.interactions import Interactions
 from netcfg.trainers.bindings import RunData
+from netcfg.trainers.distributed import SOLO, World
 from netcfg.trainers.metric_names import MetricKind, parse_metric
 from netcfg.trainers.metrics import RankingMetrics, RatingMetrics, ratings_at
 from netcfg.trainers.spec import EvaluationSpec, UnseenPolicy
@@ -85,16 +86,21 @@ class Evaluator:
         self.unseen = unseen
 
     @torch.no_grad()
-    def evaluate(self, network: nn.Module, part: str) -> dict[str, float]:
-        """The metrics of ``network`` on ``part`` (``validation`` or ``test``)."""
+    def evaluate(self, network: nn.Module, part: str, world: World = SOLO) -> dict[str, float]:
+        """The metrics of ``network`` on ``part`` (``validation`` or ``test``).
+
+        With several processes (``world``), each holding the whole network, each scores
+        its share of the rows and the sums are added up: every process gets the metrics.
+        """
         inputs, targets = self.data.evaluation(part)
         target_name = self.data.targets[0]
         seen = _seen(self.data, target_name, part)
         missed = self._missed(part, seen)
         rows = np.flatnonzero((targets[target_name].row_counts() > 0) | (missed > 0))
+        rows = np.array_split(rows, world.size)[world.rank]
         rating = RatingMetrics(clip=self.clip)
         rated = any(m.kind in (MetricKind.RMSE, MetricKind.MAE) for m in self.metrics)
-        if rated:
+        if rated and world.main:
             rating.update_entries(*(torch.from_numpy(a) for a in self.unseen_ratings(part)))
         ranked = [m for m in self.metrics if m.kind.ranked]
         ranking = (
@@ -121,6 +127,13 @@ class Evaluator:
                 )
             if rated:
                 rating.update(scores, batch_out[target_name])
+        if world.size > 1:
+            loss_sum, count = world.sum(
+                torch.tensor([loss_sum, count], dtype=torch.float64)
+            ).tolist()
+            rating.combine(world.sum)
+            if ranking is not None:
+                ranking.combine(world.sum)
         found = {"Loss": loss_sum / max(count, 1), **rating.compute()}
         if ranking is not None:
             found.update(ranking.compute())

@@ -160,7 +160,8 @@ class TrainingLoop:
             run there, for that reason (kept in ``stopped``).
         world: the data-parallel processes (`netcfg.trainers.distributed`): the loader
             gives this one's share of each global batch, the loss terms are weighed by the
-            model's ``loss_counts`` and gradients averaged; rank 0 alone evaluates, writes
+            model's ``loss_counts`` and gradients averaged; each rank validates a share of
+            the rows (rank 0 all of them when the tables are sharded); rank 0 alone writes
             checkpoints and reports, and tells the others what it decided.
         sharding: the model's item tables split across ``world`` (`RowSharding`): steps
             run through it, and rank 0 gathers the tables to evaluate and checkpoint.
@@ -239,8 +240,10 @@ class TrainingLoop:
     def _close_epoch(self, state: LoopState, record: dict, stopping) -> bool:
         """Validate, keep the best weights, report, checkpoint; whether to stop."""
         validation = None
-        if self.evaluator is not None and self.world.main:
-            validation = self.evaluator.evaluate(self.model, "validation")
+        split = self.sharding is None  # every rank holds the whole model: each scores a share
+        if self.evaluator is not None and (self.world.main or split):
+            world = self.world if split else SOLO
+            validation = self.evaluator.evaluate(self.model, "validation", world)
         validation = self.world.broadcast(validation)
         if validation is not None:
             record["validation"] = validation

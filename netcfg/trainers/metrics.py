@@ -8,7 +8,7 @@ training and comparing the top K with the user's held-out positives.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor
@@ -71,6 +71,15 @@ class RatingMetrics:
         self._squared += float(error.square().sum())
         self._absolute += float(error.abs().sum())
         self._count += int(error.numel())
+
+    def combine(self, total: Callable[[Tensor], Tensor]) -> None:
+        """Take the sums of several processes, each of which scored some of the rows:
+        ``total`` sums a float64 tensor over them (`netcfg.trainers.distributed.World.sum`)."""
+        summed = total(
+            torch.tensor([self._squared, self._absolute, self._count], dtype=torch.float64)
+        )
+        self._squared, self._absolute, count = summed.tolist()
+        self._count = int(count)
 
     def compute(self) -> dict[str, float]:
         """``{"RMSE": ..., "MAE": ...}`` over all entries so far; ``{}`` when there were none."""
@@ -243,6 +252,19 @@ class RankingMetrics:
                     covered[items[:, :top][valid[:, :top]]] = True
                 else:
                     self._sums[kind, k] += float(values[kind].sum())
+
+    def combine(self, total: Callable[[Tensor], Tensor]) -> None:
+        """Take the sums and covered items of several processes, each of which ranked some
+        of the users: ``total`` sums a tensor over them."""
+        keys = sorted(self._sums, key=lambda key: (key[0].value, key[1]))
+        local = [float(self._users), *(self._sums[key] for key in keys)]
+        summed = total(torch.tensor(local, dtype=torch.float64)).tolist()
+        self._users = int(summed[0])
+        self._sums = dict(zip(keys, summed[1:], strict=True))
+        if MetricKind.Coverage in self.kinds:
+            for k in self.ks:
+                covered = self._covered.get(k, torch.zeros(self.num_items, dtype=torch.bool))
+                self._covered[k] = total(covered.to(torch.int32).cpu()) > 0
 
     def compute(self) -> dict[str, float]:
         """Each requested metric at each K, e.g. ``{"NDCG@10": ...}``; ``{}`` before any user.

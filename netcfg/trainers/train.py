@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -224,10 +225,25 @@ def _run(
     sharding = None
     if shard and world.size > 1:
         sharding = RowSharding(network, optimizer, network.row_tables(), shard, world)
-    if not world.main:
-        return _follow(
-            network, optimizer, loader, spec, run_dir, device, world, state, monitor, sharding
-        )
+    make_loop = partial(
+        TrainingLoop,
+        network,
+        optimizer,
+        loader,
+        training=training,
+        decay=spec.Decay,
+        evaluator=evaluator if has_validation else None,
+        monitor=monitor,
+        run_dir=run_dir,
+        device=device,
+        world=world,
+        sharding=sharding,
+        tables=shard,
+    )
+    if not world.main:  # train beside rank 0, writing and printing nothing
+        follower = make_loop(reporter=SilentReporter(run_dir))
+        state = follower.fit(state)
+        return TrainResult(run_dir.root, state.epoch, None, stopped=follower.stopped)
     table = format_table(layer_rows(spec, network), sum(p.numel() for p in network.parameters()))
     if continuing:
         set_status(run_dir, "running", world_size=world.size)
@@ -261,22 +277,7 @@ def _run(
         if not continuing:
             for line in data_notes(spec, run_data, monitor):
                 reporter.message(line)
-        loop = TrainingLoop(
-            network,
-            optimizer,
-            loader,
-            training=training,
-            decay=spec.Decay,
-            evaluator=evaluator if has_validation else None,
-            monitor=monitor,
-            run_dir=run_dir,
-            reporter=reporter,
-            device=device,
-            on_epoch=on_epoch,
-            world=world,
-            sharding=sharding,
-            tables=shard,
-        )
+        loop = make_loop(reporter=reporter, on_epoch=on_epoch)
         state = loop.fit(state)
         load_weights(network, run_dir.best / WEIGHTS)
         result = TrainResult(
@@ -318,30 +319,6 @@ def _run(
         )
     reporter.close()  # after run.json holds the status: MLflow ends the run as it says
     return result
-
-
-def _follow(
-    network, optimizer, loader, spec, run_dir, device, world, state, monitor, sharding
-) -> TrainResult:
-    """A data-parallel process other than rank 0: train beside it, writing and printing
-    nothing; its result holds no metrics (rank 0 computes them)."""
-    loop = TrainingLoop(
-        network,
-        optimizer,
-        loader,
-        training=spec.Training,
-        decay=spec.Decay,
-        evaluator=None,
-        monitor=monitor,
-        run_dir=run_dir,
-        reporter=SilentReporter(run_dir),
-        device=device,
-        world=world,
-        sharding=sharding,
-        tables=sharding.sharded if sharding else (),
-    )
-    state = loop.fit(state)
-    return TrainResult(run_dir.root, state.epoch, None, stopped=loop.stopped)
 
 
 def _check_refeed(spec: ModelSpec, network) -> None:

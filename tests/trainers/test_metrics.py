@@ -324,3 +324,44 @@ def test_top_k_equals_stable_sort_for_every_k(dtype):
         items, valid = top_k_items(scores, k)
         assert torch.equal(items, order[:, :k])
         assert torch.equal(valid, scores.gather(1, items) > float("-inf"))
+
+
+def _combined(make, parts):
+    """Metrics accumulated over ``parts`` by one instance each, then combined as processes
+    combine them (each ``total`` adds the other instances' tensors)."""
+    instances = [make() for _ in parts]
+    for metrics, part in zip(instances, parts, strict=True):
+        for args in part:
+            metrics.update(*args)
+    sent = [[] for _ in instances[1:]]  # what each other process sends, call by call
+    for other, calls in zip(instances[1:], sent, strict=True):
+        other.combine(lambda t, calls=calls: calls.append(t) or t)
+    first = instances[0]
+    first.combine(lambda t: t + sum(calls.pop(0) for calls in sent))
+    return first.compute()
+
+
+def test_metrics_of_processes_with_a_share_each_combine_to_one_pass():
+    gen = torch.Generator().manual_seed(5)
+    batches = []
+    for _ in range(4):
+        scores = torch.randn(6, 30, generator=gen)
+        targets = SparseBatch.from_dense((torch.rand(6, 30, generator=gen) < 0.2).float() * 4)
+        batches.append((scores, targets))
+    kinds = [MetricKind.NDCG, MetricKind.Recall, MetricKind.Coverage]
+
+    def ranking():
+        return RankingMetrics(kinds, [3, 10], 30)
+
+    whole = ranking()
+    for args in batches:
+        whole.update(*args)
+    combined = _combined(ranking, [batches[:1], batches[1:]])
+    assert combined == pytest.approx(whole.compute(), rel=1e-12)
+    assert combined["Coverage@3"] < combined["Coverage@10"] <= 1.0
+
+    ratings = RatingMetrics(clip=(1.0, 5.0))
+    for args in batches:
+        ratings.update(*args)
+    combined = _combined(lambda: RatingMetrics(clip=(1.0, 5.0)), [batches[:3], batches[3:]])
+    assert combined == pytest.approx(ratings.compute(), rel=1e-12)
