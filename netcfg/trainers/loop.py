@@ -118,13 +118,11 @@ def update(
     """
     if loss is not None:
         optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-        else:
-            loss.backward()
+        (loss if scaler is None else scaler.scale(loss)).backward()
     if reduce is not None:
         reduce([p for g in optimizer.param_groups for p in g["params"]])
+    if scaler is not None and loss is not None:
+        scaler.unscale_(optimizer)  # after the reduction, which gives shards their gradients
     grad_norm = math.nan
     if measure or math.isfinite(clip_norm):
         parameters = [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
@@ -224,21 +222,21 @@ class TrainingLoop:
 
     def fit(self, state: LoopState) -> LoopState:
         """Train from ``state`` to the configured number of epochs (or an early stop)."""
-        stopping = self.training.EarlyStopping
         while state.epoch < self.training.Epochs:
             record = self._epoch(state)
             if self.tables:
                 record["memory"] = self._memory()
             with self.sharding.whole() if self.sharding else nullcontext():
-                stop = self._close_epoch(state, record, stopping)
+                stop = self._close_epoch(state, record)
             if stop:
                 break
         if self.sharding is not None:
             self.sharding.gather()  # rank 0 keeps the whole model, for what follows
         return state
 
-    def _close_epoch(self, state: LoopState, record: dict, stopping) -> bool:
+    def _close_epoch(self, state: LoopState, record: dict) -> bool:
         """Validate, keep the best weights, report, checkpoint; whether to stop."""
+        stopping = self.training.EarlyStopping
         validation = None
         split = self.sharding is None  # every rank holds the whole model: each scores a share
         if self.evaluator is not None and (self.world.main or split):
