@@ -47,6 +47,28 @@ def _config(optimizer: str, refeed: int, *, shard: bool = False) -> dict:
     return config
 
 
+def _output_only(config: dict) -> dict:
+    """Only the Output's table split: the input projection is sliced per step, whole."""
+    config["Training"]["Distributed"] = {"Shard": ["Output"]}
+    return config
+
+
+def _tied_with_baseline(config: dict) -> dict:
+    """A tied decoder (one table read at the input and at the output) and a baseline (its
+    column bias, a table too)."""
+    config["Baseline"] = {}
+    config["Layers"][2]["SharedWeights"] = {
+        "SourceInputLayer": "Input",
+        "SourceOutputLayer": "Hidden",
+        "Transposed": True,
+    }
+    return config
+
+
+VARIANTS = {"output-only": _output_only, "tied-baseline": _tied_with_baseline}
+"""Other networks split: the sharded config of each, from lazy Adam's without re-feeding."""
+
+
 def torchrun(processes: int, jobs: list[dict], folder: Path) -> subprocess.CompletedProcess:
     """Run the jobs in ``processes`` data-parallel processes started by torchrun."""
     spec = folder / f"jobs-{len(list(folder.glob('jobs-*')))}.json"
@@ -79,10 +101,17 @@ def trained(tmp_path_factory):
         for o, r in cases
         if r < 1
     ]
+    for name, variant in VARIANTS.items():
+        config = variant(_config("lazy-adam", -1, shard=True))
+        jobs.append({"config": config, "out": str(folder / f"sharded-{name}")})
     done = torchrun(2, jobs, folder)
     assert done.returncode == 0, done.stderr[-3000:]
     for optimizer, refeed in cases:
         netcfg.train(_config(optimizer, refeed), out=folder / f"one-{optimizer}-{refeed}")
+    for name, variant in VARIANTS.items():
+        config = variant(_config("lazy-adam", -1))
+        config["Training"].pop("Distributed", None)
+        netcfg.train(config, out=folder / f"one-{name}")
     return folder, done
 
 
@@ -108,6 +137,12 @@ def test_split_item_tables_train_what_one_process_trains(trained, optimizer, ref
         assert rank_held == held / 2
 
 
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_other_split_networks_train_what_one_process_trains(trained, variant):
+    folder, _ = trained
+    _same_training(folder / f"sharded-{variant}", folder / f"one-{variant}")
+
+
 def _same_training(two: Path, one: Path) -> None:
     """The two-process run ``two`` trained as the one-process run ``one``."""
     two_epochs, one_epochs = _epochs(two), _epochs(one)
@@ -129,7 +164,7 @@ def _same_training(two: Path, one: Path) -> None:
 
 def test_only_rank_0_reports(trained):
     _, done = trained
-    assert done.stderr.count("data-parallel: 2 processes (gloo), global batch 32, 16 rows") == 15
-    assert done.stderr.count("epoch 1/4") == 15  # rank 0's lines only
+    assert done.stderr.count("data-parallel: 2 processes (gloo), global batch 32, 16 rows") == 17
+    assert done.stderr.count("epoch 1/4") == 17  # rank 0's lines only
     note = "sharded across 2 processes: layers.Hidden.projections.0.weight (3,000 rows, 1,500 "
-    assert done.stderr.count(note) == 3
+    assert done.stderr.count(note) == 4  # 3 optimizers and the tied decoder
