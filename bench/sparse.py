@@ -29,6 +29,10 @@ resident memory during the steps, counted from there: Linux's VmHWM, reset after
 set-up) and ``step_memory`` (``peak_memory - model_memory``: what the steps add to the
 model).
 
+``ops_per_step`` counts the operators one step calls (PyTorch's profiler, on one step
+after the timed ones: every ``aten::`` call not made inside another, backward included),
+the host-side work a step costs whatever its size.
+
 Each implementation runs in ``--repeats`` processes (alternating with the other's, so that
 a slow spell of the machine hits both); the medians over the processes are printed.
 
@@ -270,10 +274,25 @@ def worker(case: dict) -> dict:
     peak = memory.peak()
     return {
         "step_ms": 1000 * statistics.median(times),
+        "ops_per_step": operators_per_step(step, batches[-1]),
         "peak_memory": peak,
         "model_memory": model_memory,
         "step_memory": peak - model_memory,
     }
+
+
+def operators_per_step(step, batch: SparseBatch) -> int:
+    """The operators one step calls: ``aten::`` events of the profiler whose caller is not
+    an ``aten::`` operator itself (so ``linear`` counts once, not with its ``addmm``)."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
+        step(batch)
+    events = profile.events()
+
+    def top_level(event) -> bool:
+        parent = event.cpu_parent
+        return parent is None or not parent.name.startswith("aten::")
+
+    return sum(1 for e in events if e.name.startswith("aten::") and top_level(e))
 
 
 IMPLEMENTATIONS = {"dense": {}, "netcfg": {}, "netcfg_torch": {TRITON_SETTING: "0"}}
