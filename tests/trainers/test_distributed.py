@@ -143,8 +143,8 @@ def test_other_split_networks_train_what_one_process_trains(trained, variant):
     _same_training(folder / f"sharded-{variant}", folder / f"one-{variant}")
 
 
-def _same_training(two: Path, one: Path) -> None:
-    """The two-process run ``two`` trained as the one-process run ``one``."""
+def _same_training(two: Path, one: Path, processes: int = 2) -> None:
+    """The run of ``processes`` processes ``two`` trained as the one-process run ``one``."""
     two_epochs, one_epochs = _epochs(two), _epochs(one)
     assert len(two_epochs) == len(one_epochs) == 4  # 8 global batches each: 32 steps
     for mine, reference in zip(two_epochs, one_epochs, strict=True):
@@ -156,7 +156,7 @@ def _same_training(two: Path, one: Path) -> None:
     for name, value in _weights(two).items():
         np.testing.assert_allclose(value, reference[name], rtol=1e-4, atol=1e-6)
     run = json.loads((two / "run.json").read_text())
-    assert run["status"] == "completed" and run["world_size"] == 2
+    assert run["status"] == "completed" and run["world_size"] == processes
     assert run["test"]["RMSE"] == pytest.approx(
         json.loads((one / "run.json").read_text())["test"]["RMSE"], rel=1e-5
     )
@@ -168,3 +168,17 @@ def test_only_rank_0_reports(trained):
     assert done.stderr.count("epoch 1/4") == 17  # rank 0's lines only
     note = "sharded across 2 processes: layers.Hidden.projections.0.weight (3,000 rows, 1,500 "
     assert done.stderr.count(note) == 4  # 3 optimizers and the tied decoder
+
+
+def test_three_processes_split_uneven_tables_as_one_process_trains(tmp_path):
+    """79 items on 3 processes: rows 27, 27 and 25, so the gathers pad the last share."""
+    config = _config("lazy-adam", 0, shard=True)
+    config["Data"]["ratings"]["Synthetic"]["Items"] = 79
+    done = torchrun(3, [{"config": config, "out": str(tmp_path / "three")}], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "(79 rows, 27 per process)" in done.stderr
+    config["Training"].pop("Distributed")
+    netcfg.train(config, out=tmp_path / "one", quiet=True)
+    _same_training(tmp_path / "three", tmp_path / "one", processes=3)
+    held = _epochs(tmp_path / "three")[-1]["memory"]["tables"]
+    assert held[0] == held[1] and held[2] == held[0] * 25 // 27

@@ -110,10 +110,8 @@ def test_a_killed_rank_stops_the_job_and_resume_with_2_or_1_processes_ends_alike
             for name, value in metrics.items():
                 assert found[part][name] == pytest.approx(value, rel=1e-6, abs=1e-9), (out, name)
     assert json.loads((alone / "run.json").read_text())["world_size"] == 1
-    if sharded:
-        return
 
-    # evaluate reads a data-parallel run directory as any other
+    # evaluate reads a data-parallel run directory, split tables or not, as any other
     evaluated = _netcfg("evaluate", str(tmp_path / "whole"), "--part", "test", "--json", env=env)
     stdout, err = evaluated.communicate(timeout=300)
     assert evaluated.returncode == 0, err
