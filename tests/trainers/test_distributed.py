@@ -65,6 +65,17 @@ def _tied_with_baseline(config: dict) -> dict:
     return config
 
 
+def _implicit() -> dict:
+    """Clicks, ranked: validation splits the users across the processes and adds up the
+    ranking metrics' sums and covered items."""
+    config = _config("adam", 0)
+    config["ErrorFunction"] = "CrossEntropy"
+    config["Layers"][2].update(Activation="Sigmoid", Compute="Auto")
+    config["Data"]["ratings"]["Synthetic"]["Implicit"] = True
+    config["Evaluation"] = {"Metrics": ["Recall", "NDCG", "Coverage"], "K": [5, 10]}
+    return config
+
+
 VARIANTS = {"output-only": _output_only, "tied-baseline": _tied_with_baseline}
 """Other networks split: the sharded config of each, from lazy Adam's without re-feeding."""
 
@@ -104,8 +115,10 @@ def trained(tmp_path_factory):
     for name, variant in VARIANTS.items():
         config = variant(_config("lazy-adam", -1, shard=True))
         jobs.append({"config": config, "out": str(folder / f"sharded-{name}")})
+    jobs.append({"config": _implicit(), "out": str(folder / "two-implicit")})
     done = torchrun(2, jobs, folder)
     assert done.returncode == 0, done.stderr[-3000:]
+    netcfg.train(_implicit(), out=folder / "one-implicit")
     for optimizer, refeed in cases:
         netcfg.train(_config(optimizer, refeed), out=folder / f"one-{optimizer}-{refeed}")
     for name, variant in VARIANTS.items():
@@ -137,6 +150,15 @@ def test_split_item_tables_train_what_one_process_trains(trained, optimizer, ref
         assert rank_held == held / 2
 
 
+def test_ranking_metrics_validated_by_two_processes_are_one_process_metrics(trained):
+    folder, _ = trained
+    two, one = _epochs(folder / "two-implicit"), _epochs(folder / "one-implicit")
+    assert len(two) == len(one) == 4
+    for mine, reference in zip(two, one, strict=True):
+        assert set(mine["validation"]) == set(reference["validation"]) >= {"NDCG@10"}
+        assert mine["validation"] == pytest.approx(reference["validation"], rel=1e-5)
+
+
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_other_split_networks_train_what_one_process_trains(trained, variant):
     folder, _ = trained
@@ -164,8 +186,8 @@ def _same_training(two: Path, one: Path, processes: int = 2) -> None:
 
 def test_only_rank_0_reports(trained):
     _, done = trained
-    assert done.stderr.count("data-parallel: 2 processes (gloo), global batch 32, 16 rows") == 17
-    assert done.stderr.count("epoch 1/4") == 17  # rank 0's lines only
+    assert done.stderr.count("data-parallel: 2 processes (gloo), global batch 32, 16 rows") == 18
+    assert done.stderr.count("epoch 1/4") == 18  # rank 0's lines only
     note = "sharded across 2 processes: layers.Hidden.projections.0.weight (3,000 rows, 1,500 "
     assert done.stderr.count(note) == 4  # 3 optimizers and the tied decoder
 
