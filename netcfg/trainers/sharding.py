@@ -146,6 +146,7 @@ class RowSharding:
         self.sharded = [name for name in self.tables if name in set(sharded)]
         parameters = dict(model.named_parameters())
         self.rows = {name: parameters[name].shape[0] for name in self.tables}
+        self.widths = {dataset: self.rows[name] for name, dataset in self.tables.items()}
         self.bounds = {name: row_bounds(self.rows[name], world.size) for name in self.sharded}
         self.shards: dict[str, nn.Parameter] = {}
         for name in self.sharded:
@@ -183,7 +184,7 @@ class RowSharding:
             ids = torch.unique(torch.cat([b.indices for b in batches]))
             for batch in batches:
                 renumbered[id(batch)] = batch.renumbered(ids)
-            columns[dataset] = self._exchange_ids(ids, self.rows[self._first(dataset)])
+            columns[dataset] = self._exchange_ids(ids, self.widths[dataset])
         compact = {}
         parameters = dict(self.model.named_parameters())
         for name, dataset in self.tables.items():
@@ -196,9 +197,6 @@ class RowSharding:
         inputs = {k: renumbered.get(id(v), v) for k, v in inputs.items()}
         targets = {k: renumbered.get(id(v), v) for k, v in targets.items()}
         return torch.func.functional_call(self.model, compact, (inputs, targets), kwargs)
-
-    def _first(self, dataset: str) -> str:
-        return next(name for name, d in self.tables.items() if d == dataset)
 
     def _exchange_ids(self, ids: torch.Tensor, rows: int) -> _Columns:
         bounds = torch.tensor(row_bounds(rows, self.world.size), device=ids.device)
