@@ -10,7 +10,7 @@ random CSR batches, each in its own subprocess (so peak memory is its own):
   ``sum(((y * mask) - x)^2) / count(x != 0)``, and its dense re-feeding step
   (``y = f(x)`` is fed back with every entry as a target);
 - ``netcfg``: the network compiled from the same description, trained as ``netcfg train``
-  trains it (`netcfg.trainers.loop.update`: the gradient norm measured every tenth step):
+  trains it (`netcfg.trainers.step.update`: the gradient norm measured every tenth step):
   sparse input (CSR x W), the output computed only at the observed ratings (gather-dot),
   row-sparse gradients and updates.
 
@@ -67,8 +67,8 @@ from netcfg import compile_network, validate_config
 from netcfg.data.batch import SparseBatch
 from netcfg.layers.kernels.backends import TRITON_SETTING
 from netcfg.networks.network import OutputMode
-from netcfg.trainers.loop import GRAD_NORM_INTERVAL, refeed_step, update
 from netcfg.trainers.optimizers import create_optimizer
+from netcfg.trainers.step import GRAD_NORM_INTERVAL, refeed_step, update
 
 LEARNING_RATE = 0.005
 NETFLIX = {"items": 17_768, "per_row": 200, "hidden": [512, 512, 1024, 512, 512], "code": 2}

@@ -23,8 +23,8 @@ from netcfg.inference.models import open_model
 from netcfg.networks.rbm import RatingRBM, RBMNetwork
 from netcfg.networks.rbm_spec import ContrastiveDivergenceSpec, cd_steps
 from netcfg.trainers.checkpoint import WEIGHTS
-from netcfg.trainers.loop import update
 from netcfg.trainers.optimizers import create_optimizer
+from netcfg.trainers.step import update
 from netcfg.trainers.train import train
 
 LEVELS = [1.0, 2.0, 3.0]

@@ -17,8 +17,8 @@ from netcfg import compile_network, validate_config
 from netcfg.data.batch import SparseBatch
 from netcfg.layers.kernels.backends import backend_for
 from netcfg.networks.network import OutputMode
-from netcfg.trainers.loop import refeed_step, update
 from netcfg.trainers.optimizers import create_optimizer
+from netcfg.trainers.step import refeed_step, update
 
 ITEMS, USERS, BATCH, STEPS = 120, 96, 16, 50
 
