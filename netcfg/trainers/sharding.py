@@ -148,6 +148,7 @@ class RowSharding:
         self.rows = {name: parameters[name].shape[0] for name in self.tables}
         self.widths = {dataset: self.rows[name] for name, dataset in self.tables.items()}
         self.bounds = {name: row_bounds(self.rows[name], world.size) for name in self.sharded}
+        self.replicated = {n: parameters[n] for n in self.tables if n not in self.sharded}
         self.shards: dict[str, nn.Parameter] = {}
         for name in self.sharded:
             start, end = self._own(name)
@@ -186,12 +187,11 @@ class RowSharding:
                 renumbered[id(batch)] = batch.renumbered(ids)
             columns[dataset] = self._exchange_ids(ids, self.widths[dataset])
         compact = {}
-        parameters = dict(self.model.named_parameters())
         for name, dataset in self.tables.items():
             if name in self.shards:
                 rows = self._fetch(name, columns[dataset])
             else:
-                rows = parameters[name].detach()[columns[dataset].ids]
+                rows = self.replicated[name].detach()[columns[dataset].ids]
             compact[name] = rows.requires_grad_(True)
         self._step = (columns, compact)
         inputs = {k: renumbered.get(id(v), v) for k, v in inputs.items()}
@@ -235,10 +235,9 @@ class RowSharding:
             for n in self.sharded
         ]
         flags = self.world.sum(torch.tensor(present or [[0, 0]], dtype=torch.int64))
-        whole = dict(self.model.named_parameters())
-        for name, dataset in self.tables.items():
-            if name not in self.shards:
-                whole[name].grad = _spread(compact[name].grad, columns[dataset].ids, whole[name])
+        for name, table in self.replicated.items():
+            ids = columns[self.tables[name]].ids
+            table.grad = _spread(compact[name].grad, ids, table)
         for index, name in enumerate(self.sharded):
             any_grad, any_dense = flags[index].tolist()
             self.shards[name].grad = (
